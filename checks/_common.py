@@ -1,0 +1,41 @@
+"""Small helpers shared by the Compose checks."""
+
+from __future__ import annotations
+
+from doctor.compose.model import ComposeProject, Mount
+from doctor.context import Context
+from doctor.models import Evidence, Finding, Status
+
+
+def project_or_skip(ctx: Context, check_id: str) -> tuple[ComposeProject | None, Finding | None]:
+    """The project when the Compose checks can judge it, else the skip finding saying why."""
+    project = ctx.project
+    if project is None:
+        return None, Finding(check_id, Status.SKIP, "No Compose file was given or found")
+    unreadable = [p for p in project.problems if not p.path]
+    if unreadable or not project.texts:
+        return None, Finding(check_id, Status.SKIP, "The Compose files could not be read (see compose-invalid)")
+    return project, None
+
+
+def severity(ctx: Context, *, macos: Status, linux: Status) -> Status:
+    return macos if ctx.target_os == "macos" else linux
+
+
+def mount_evidence(mount: Mount, service: str) -> Evidence:
+    text = f"{service}: - {mount.written}"
+    if mount.resolved != mount.written:
+        text += f"   (after interpolation: {mount.resolved})"
+    return Evidence(str(mount.origin), text)
+
+
+def describe_mount(mount: Mount | None) -> str:
+    if mount is None:
+        return "nothing (the container's own filesystem)"
+    if mount.type == "bind":
+        return f"the host folder {mount.source}"
+    if mount.type == "tmpfs":
+        return "a tmpfs private to the container"
+    if mount.source is None:
+        return "an anonymous volume private to the container"
+    return f"the named volume {mount.source}"

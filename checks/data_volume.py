@@ -1,0 +1,99 @@
+"""Check: the data directory follows the guide's strategy for the target OS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks._common import mount_evidence, project_or_skip
+from doctor.compose.edit import ComposeEditor
+from doctor.compose.model import ComposeProject, Mount, Service
+from doctor.context import Context
+from doctor.models import Finding, Remedy, Status
+from doctor.postgres import data_dir, database_services
+from doctor.remedies import data_move_commands
+
+ID = "data-volume-strategy"
+SUMMARY = "The data directory is a named volume on macOS (a host path is fine on Linux)"
+DATA_VOLUME = "db_data"
+
+
+def find_data_mounts(project: ComposeProject) -> list[tuple[Service, str, Mount | None]]:
+    return [(s, data_dir(s), s.mount_covering(data_dir(s))) for s in database_services(project)]
+
+
+def judge(target_os: str, mount: Mount | None) -> Status:
+    if mount is None or mount.type == "tmpfs":
+        return Status.INFO
+    if mount.type == "bind":
+        return Status.WARN if target_os == "macos" else Status.OK
+    return Status.INFO if target_os == "linux" else Status.OK
+
+
+def run(ctx: Context) -> Iterator[Finding]:
+    project, skip = project_or_skip(ctx, ID)
+    if project is None:
+        if skip is not None:
+            yield skip
+        return
+    mounts = find_data_mounts(project)
+    if not mounts:
+        yield Finding(ID, Status.SKIP, "No PostgreSQL service in the Compose files")
+        return
+    for service, directory, mount in mounts:
+        yield data_finding(ctx, project, service, directory, mount)
+
+
+def data_finding(
+    ctx: Context, project: ComposeProject, service: Service, directory: str, mount: Mount | None
+) -> Finding:
+    status = judge(ctx.target_os, mount)
+    evidence = (mount_evidence(mount, service.name),) if mount is not None else ()
+    if mount is None or mount.type == "tmpfs":
+        return Finding(
+            ID,
+            status,
+            f"{service.name} keeps its data directory {directory} on no named volume",
+            "The image's anonymous volume holds it: it survives restarts but not `compose down -v`, "
+            "and it is hard to find for a backup.",
+            remedy=Remedy(f"Mount a named volume ({DATA_VOLUME}) at {directory}."),
+        )
+    engine_name = project.engine_volume_name(DATA_VOLUME)
+    if mount.type == "bind" and status is Status.WARN:
+        editor = ComposeEditor(project)
+        diff = ""
+        if editor.set_mount_source(mount, DATA_VOLUME):
+            if DATA_VOLUME not in project.volumes:
+                editor.declare_volume(mount.origin.file, DATA_VOLUME)
+            diff = editor.diff()
+        return Finding(
+            ID,
+            status,
+            f"{service.name} keeps its data on the host folder {mount.source}",
+            "On macOS the guide puts data on a named volume: a host folder crosses the VM boundary, "
+            "where ownership changes fail and the data directory can end up with the wrong owner. "
+            "Move the data before switching; the doctor never moves data.",
+            evidence,
+            Remedy(
+                f"Back up the folder, switch {directory} to the named volume {DATA_VOLUME} ({engine_name}), "
+                "restore into it, in this order.",
+                diff,
+                data_move_commands(ctx.runtime, mount.source or directory, engine_name),
+            ),
+        )
+    if mount.type == "bind":
+        return Finding(
+            ID,
+            status,
+            f"{service.name} keeps its data on the host folder {mount.source}",
+            "On Linux a host path is the guide's choice: easy to back up with tar.",
+            evidence,
+        )
+    if status is Status.INFO:
+        return Finding(
+            ID,
+            status,
+            f"{service.name} keeps its data on the named volume {mount.source} ({project.engine_volume_name(mount.source or '')})",
+            "That works on Linux; the guide prefers a host path there because it is easier to back up.",
+            evidence,
+        )
+    return Finding(ID, status, f"{service.name} keeps its data on the named volume {mount.source}", "", evidence)

@@ -1,0 +1,271 @@
+"""Check: PostgreSQL and backend logs for the socket failure signatures, with their causes."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from doctor.context import Context
+from doctor.logs import LogUnreadable, iter_log_lines
+from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.remedies import GUIDE
+
+ID = "log-signatures"
+SUMMARY = "Logs show no socket-creation, data-directory or connection failure"
+
+SOCKET_FAILED = "log-socket-create-failed"
+DATA_DIR = "log-data-dir-permissions"
+CANNOT_CONNECT = "log-backend-cannot-connect"
+MAX_EXAMPLES = 4
+
+_TIMESTAMP = re.compile(
+    r"^\s*(?:\S+\s+\|\s+)?(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}| [A-Z]{2,5})?)"
+)
+# One cheap test per line before the specific patterns: most lines of a log match none.
+_PREFILTER = re.compile(
+    r"Unix|socket|lock file|data directory|permissions of|chown|chmod|connect|P1001|database server"
+)
+_UNSUPPORTED = r"Invalid argument|Operation not permitted|Operation not supported|No such device or address"
+
+
+@dataclass(frozen=True)
+class Signature:
+    finding: str
+    cause: str
+    pattern: re.Pattern[str]
+
+
+def _sig(finding: str, cause: str, pattern: str) -> Signature:
+    return Signature(finding, cause, re.compile(pattern))
+
+
+SIGNATURES = (
+    _sig(
+        SOCKET_FAILED,
+        "unsupported-fs",
+        rf'could not (?:set permissions of file|bind Unix address) "[^"]*": (?:{_UNSUPPORTED})',
+    ),
+    _sig(SOCKET_FAILED, "too-long", r'Unix-domain socket path "[^"]*" is too long \(maximum \d+ bytes\)'),
+    _sig(
+        SOCKET_FAILED,
+        "in-use",
+        r'lock file "[^"]*\.s\.PGSQL\.\d+\.lock" already exists|could not bind Unix address "[^"]*": Address already in use',
+    ),
+    _sig(
+        SOCKET_FAILED,
+        "permission",
+        r'could not (?:bind Unix address|create lock file|set permissions of file) "[^"]*": Permission denied',
+    ),
+    _sig(
+        SOCKET_FAILED,
+        "missing-dir",
+        r'could not (?:bind Unix address|create lock file) "[^"]*": No such file or directory',
+    ),
+    _sig(
+        SOCKET_FAILED,
+        "anchor",
+        r"could not create any Unix-domain sockets|could not create Unix-domain socket in directory",
+    ),
+    _sig(DATA_DIR, "ownership", r'data directory "[^"]*" has wrong ownership'),
+    _sig(DATA_DIR, "mode", r'data directory "[^"]*" has (?:invalid permissions|group or world access)'),
+    _sig(DATA_DIR, "chmod", r'could not change permissions of directory "[^"]*": \w'),
+    _sig(DATA_DIR, "chown", r"chown: .*(?:Operation not permitted|Permission denied)"),
+    _sig(DATA_DIR, "chmod", r"chmod: .*(?:Operation not permitted|Permission denied)"),
+    _sig(
+        CANNOT_CONNECT,
+        "enoent",
+        r'connection to server on socket "[^"]*" failed: No such file or directory|could not connect to server: No such file or directory',
+    ),
+    _sig(
+        CANNOT_CONNECT,
+        "econnrefused",
+        r'connection to server on socket "[^"]*" failed: Connection refused|could not connect to server: Connection refused',
+    ),
+    _sig(
+        CANNOT_CONNECT,
+        "eacces",
+        r'connection to server on socket "[^"]*" failed: Permission denied|could not connect to server: Permission denied',
+    ),
+    _sig(CANNOT_CONNECT, "prisma", r"P1001|Can't reach database server at"),
+    _sig(CANNOT_CONNECT, "other", r'connection to server on socket "[^"]*" failed: |connection failed: .*socket'),
+)
+
+
+@dataclass(frozen=True)
+class LineMatch:
+    finding: str
+    cause: str
+
+
+def classify_line(line: str) -> LineMatch | None:
+    if not _PREFILTER.search(line):
+        return None
+    for signature in SIGNATURES:
+        if signature.pattern.search(line):
+            return LineMatch(signature.finding, signature.cause)
+    return None
+
+
+def timestamp_of(line: str) -> str | None:
+    match = _TIMESTAMP.match(line)
+    return match.group(1) if match else None
+
+
+@dataclass
+class SignatureHits:
+    count: int = 0
+    causes: Counter[str] = field(default_factory=Counter)
+    first: str | None = None
+    last: str | None = None
+    examples: list[Evidence] = field(default_factory=list)
+
+    def add(self, cause: str, line: str, where: str) -> None:
+        self.count += 1
+        self.causes[cause] += 1
+        stamp = timestamp_of(line)
+        if stamp:
+            self.first = self.first or stamp
+            self.last = stamp
+        if len(self.examples) < MAX_EXAMPLES and all(e.text != line for e in self.examples):
+            self.examples.append(Evidence(where, line.strip()))
+
+    def main_cause(self) -> str:
+        specific = [(n, c) for c, n in self.causes.items() if c not in ("anchor", "other")]
+        return max(specific)[1] if specific else next(iter(self.causes))
+
+
+@dataclass
+class LogScan:
+    source: str
+    lines: int = 0
+    hits: dict[str, SignatureHits] = field(default_factory=dict)
+
+
+def scan_lines(lines: Iterable[str], source: str) -> LogScan:
+    scan = LogScan(source)
+    for number, line in enumerate(lines, 1):
+        scan.lines = number
+        match = classify_line(line)
+        if match is not None:
+            scan.hits.setdefault(match.finding, SignatureHits()).add(match.cause, line, f"{source}:{number}")
+    return scan
+
+
+CAUSES = {
+    "unsupported-fs": (
+        "the socket directory is on a filesystem that cannot hold Unix sockets: a host folder shared "
+        "into the VM over virtiofs, 9p or sshfs (macOS with Finch, Docker Desktop or Colima)",
+        f"Make the socket directory a named volume shared by the database and the backend ({GUIDE}).",
+    ),
+    "too-long": (
+        "the socket path is longer than the kernel allows (107 bytes on Linux)",
+        "Use a shorter socket directory, such as /var/run/postgresql.",
+    ),
+    "in-use": (
+        "another server already uses this socket directory and port, or a lock file was left by a "
+        "server that crashed in an earlier container (the same PID reused in a new container)",
+        "Give each server its own socket volume or port; when no other server runs, recreate the "
+        "containers (`compose down` then `up -d`).",
+    ),
+    "permission": (
+        "the server may not write in the socket directory (ownership or AppArmor)",
+        "Let the postgres user own the socket directory (the official image does this for a named volume).",
+    ),
+    "missing-dir": (
+        "the socket directory does not exist in the container",
+        "Mount the socket volume at the directory named in unix_socket_directories.",
+    ),
+    "anchor": (
+        "the cause line before the FATAL is not in this excerpt",
+        f"Look for the LOG line just before the FATAL; most often the socket directory is a host folder ({GUIDE}).",
+    ),
+    "ownership": (
+        "the data directory belongs to another user, as on a host folder shared into a VM",
+        "On macOS, keep the data directory on a named volume (db_data), as the guide prescribes.",
+    ),
+    "mode": (
+        "the data directory's permissions cannot be set as PostgreSQL requires (0700 or 0750)",
+        "On macOS, keep the data directory on a named volume (db_data), as the guide prescribes.",
+    ),
+    "chmod": (
+        "permissions of the data directory cannot be changed: a host share that refuses chmod",
+        "On macOS, keep the data directory on a named volume (db_data), as the guide prescribes.",
+    ),
+    "chown": (
+        "ownership of the data directory cannot be changed: a host share (sshfs, 9p) that refuses chown",
+        "On macOS, keep the data directory on a named volume (db_data), as the guide prescribes.",
+    ),
+    "enoent": (
+        "no socket file where the client looks: the socket directory is not shared with this "
+        "container, or the server is down",
+        "Mount the database's socket volume in the backend at the directory in DATABASE_URL, and "
+        "check that the database container is running.",
+    ),
+    "econnrefused": (
+        "a socket file exists but nothing listens: a stale socket left by a server that was "
+        "killed, or a socket created by another kernel across a host share",
+        "Restart the database; keep the socket directory on a named volume.",
+    ),
+    "eacces": (
+        "the client may not open the socket (directory or socket permissions)",
+        "Mount the socket volume read-write or readable by the client's user; check unix_socket_permissions.",
+    ),
+    "prisma": (
+        "Prisma cannot reach the server (P1001); over a socket that means the socket file is "
+        "missing or nothing answers on it",
+        "Check that the database is up and that the backend mounts the database's socket volume "
+        "at the directory in DATABASE_URL's host= parameter.",
+    ),
+    "other": (
+        "the client's connection over the socket failed",
+        "Read the evidence lines; compare the socket directory in DATABASE_URL with the mounts.",
+    ),
+}
+
+TITLES = {
+    SOCKET_FAILED: "PostgreSQL could not create its Unix socket",
+    DATA_DIR: "PostgreSQL could not use its data directory",
+    CANNOT_CONNECT: "The backend cannot connect to PostgreSQL over the socket",
+}
+
+
+def findings_for(scan: LogScan) -> Iterator[Finding]:
+    for finding_id in (SOCKET_FAILED, DATA_DIR, CANNOT_CONNECT):
+        hits = scan.hits.get(finding_id)
+        if hits is None:
+            continue
+        cause = hits.main_cause()
+        explanation, remedy = CAUSES[cause]
+        span = (
+            f", {hits.first} to {hits.last}"
+            if hits.first and hits.first != hits.last
+            else (f", at {hits.first}" if hits.first else "")
+        )
+        yield Finding(
+            finding_id,
+            Status.FAIL,
+            f"{TITLES[finding_id]}: {cause} ({hits.count} line(s) in {scan.source}{span})",
+            f"Cause: {explanation}.",
+            tuple(hits.examples),
+            Remedy(remedy),
+        )
+
+
+def run(ctx: Context) -> Iterator[Finding]:
+    if not ctx.options.log_files:
+        yield Finding(ID, Status.SKIP, "No --log-file given")
+        return
+    for path in ctx.options.log_files:
+        source = "stdin" if path == "-" else Path(path).name
+        try:
+            scan = scan_lines(iter_log_lines(path), source)
+        except LogUnreadable as exc:
+            yield Finding("log-file-unreadable", Status.ERROR, f"Cannot read the log {path}: {exc}")
+            continue
+        produced = list(findings_for(scan))
+        yield from produced
+        if not produced:
+            yield Finding(ID, Status.OK, f"No known failure signature in {scan.lines} line(s) of {source}")

@@ -1,0 +1,148 @@
+"""Check: every socket directory sits on a named volume inside the VM, never on a host folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from checks._common import mount_evidence, project_or_skip, severity
+from doctor.compose.edit import ComposeEditor
+from doctor.compose.model import ComposeProject, Mount, VolumeDecl
+from doctor.context import Context
+from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.remedies import GUIDE, verify_commands
+from doctor.topology import SocketUse, client_uses, server_uses
+
+ID = "socket-mounts"
+SUMMARY = "Socket directories are named volumes, not host folders or device binds"
+SOCKET_VOLUME = "db_socket"
+
+
+@dataclass(frozen=True)
+class HostPathSocket:
+    host_path: str
+    uses: tuple[tuple[SocketUse, Mount], ...]
+
+
+def socket_mounts(project: ComposeProject) -> list[tuple[SocketUse, Mount]]:
+    """Each distinct (service, mount) that holds a socket directory."""
+    seen: set[tuple[str, int | None, str]] = set()
+    result = []
+    for use in [*server_uses(project), *client_uses(project)]:
+        if use.mount is None:
+            continue
+        key = (use.service.name, use.mount.origin.line, use.mount.target)
+        if key not in seen:
+            seen.add(key)
+            result.append((use, use.mount))
+    return result
+
+
+def find_host_path_sockets(project: ComposeProject) -> list[HostPathSocket]:
+    groups: dict[str, list[tuple[SocketUse, Mount]]] = {}
+    for use, mount in socket_mounts(project):
+        if mount.type == "bind" and mount.source:
+            groups.setdefault(mount.source, []).append((use, mount))
+    return [HostPathSocket(path, tuple(uses)) for path, uses in groups.items()]
+
+
+def find_undeclared_socket_volumes(project: ComposeProject) -> dict[str, list[tuple[SocketUse, Mount]]]:
+    missing: dict[str, list[tuple[SocketUse, Mount]]] = {}
+    for use, mount in socket_mounts(project):
+        if mount.type == "volume" and mount.source and mount.source not in project.volumes:
+            missing.setdefault(mount.source, []).append((use, mount))
+    return missing
+
+
+def find_bind_device_volumes(project: ComposeProject) -> list[VolumeDecl]:
+    keys = {m.source for _, m in socket_mounts(project) if m.type == "volume" and m.source}
+    return [project.volumes[k] for k in sorted(keys) if k in project.volumes and project.volumes[k].binds_host_device]
+
+
+def socket_volume_name(project: ComposeProject) -> str:
+    """The named volume a fix should use: one already at the server's socket directory, else db_socket."""
+    for use in server_uses(project):
+        if use.mount is not None and use.mount.type == "volume" and use.mount.source:
+            return use.mount.source
+    return SOCKET_VOLUME
+
+
+def run(ctx: Context) -> Iterator[Finding]:
+    project, skip = project_or_skip(ctx, ID)
+    if project is None:
+        if skip is not None:
+            yield skip
+        return
+    problems = [
+        *(host_path_finding(ctx, project, group) for group in find_host_path_sockets(project)),
+        *(undeclared_finding(ctx, project, key, uses) for key, uses in find_undeclared_socket_volumes(project).items()),
+        *(bind_device_finding(ctx, project, decl) for decl in find_bind_device_volumes(project)),
+    ]
+    yield from problems
+    if not problems and socket_mounts(project):
+        yield Finding(ID, Status.OK, "Every socket directory is on a named volume")
+
+
+def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSocket) -> Finding:
+    volume = socket_volume_name(project)
+    editor = ComposeEditor(project)
+    edited = [editor.set_mount_source(mount, volume) for _, mount in group.uses]
+    if volume not in project.volumes and group.uses:
+        editor.declare_volume(group.uses[0][1].origin.file, volume)
+    services = list(dict.fromkeys(use.service.name for use, _ in group.uses))
+    targets = ", ".join(sorted({m.target for _, m in group.uses}))
+    status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
+    why = (
+        "On macOS, Finch (and Docker Desktop, Colima) run containers in a Linux VM and reach this "
+        "folder over virtiofs, 9p or sshfs, where a Unix socket cannot be created: PostgreSQL dies "
+        "with 'FATAL: could not create any Unix-domain sockets' and the backend reports P1001."
+    )
+    if ctx.target_os != "macos":
+        why += " On Linux it works, but the same file breaks the moment it runs on macOS."
+    return Finding(
+        "socket-host-path",
+        status,
+        f"The socket directory {targets} is the host folder {group.host_path} ({', '.join(services)})",
+        why,
+        tuple(mount_evidence(mount, use.service.name) for use, mount in group.uses),
+        Remedy(
+            f"Mount the named volume {volume} ({project.engine_volume_name(volume)} on the engine) at "
+            f"{targets} in every service, declared under top-level volumes: with driver: local ({GUIDE}).",
+            editor.diff() if all(edited) else "",
+            verify_commands(ctx.runtime, project.name, project.engine_volume_name(volume), services),
+        ),
+    )
+
+
+def undeclared_finding(ctx: Context, project: ComposeProject, key: str, uses: list[tuple[SocketUse, Mount]]) -> Finding:
+    editor = ComposeEditor(project)
+    editor.declare_volume(uses[0][1].origin.file, key)
+    return Finding(
+        "socket-volume-undeclared",
+        Status.FAIL,
+        f"The socket volume {key} is not declared under top-level volumes:",
+        "docker compose refuses a service that refers to an undefined volume.",
+        tuple(mount_evidence(mount, use.service.name) for use, mount in uses),
+        Remedy(f"Declare {key} under top-level volumes: with driver: local.", editor.diff()),
+    )
+
+
+def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl) -> Finding:
+    editor = ComposeEditor(project)
+    removed = decl.origin.line is not None and editor.remove_block(decl.origin.file, decl.origin.line, "driver_opts")
+    device = decl.driver_opts.get("device", "?")
+    status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
+    return Finding(
+        "socket-volume-bind-device",
+        status,
+        f"The socket volume {decl.key} binds the host folder {device} through driver_opts",
+        "A local volume with type: none, o: bind and a device is a host folder under another name: "
+        "on Docker Desktop for macOS the socket cannot be created there. Finch ignores driver_opts "
+        "entirely, so there it works only by accident, as an ordinary VM volume.",
+        (Evidence(str(decl.origin), f"{decl.key}: driver_opts {decl.driver_opts}"),),
+        Remedy(
+            f"Remove driver_opts from {decl.key} so it is an ordinary named volume.",
+            editor.diff() if removed else "",
+            (f"{ctx.runtime} volume inspect {decl.engine_name}",),
+        ),
+    )

@@ -1,0 +1,45 @@
+"""Check: every socket path fits in sun_path (107 bytes on Linux, where containers run)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks._common import project_or_skip
+from doctor.compose.model import ComposeProject
+from doctor.context import Context
+from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.postgres import MAX_SOCKET_PATH, socket_file
+from doctor.topology import SocketUse, client_uses, server_uses
+
+ID = "socket-path-length"
+SUMMARY = "Socket paths fit the kernel's limit"
+
+
+def find_too_long(project: ComposeProject, limit: int = MAX_SOCKET_PATH["linux"]) -> list[SocketUse]:
+    return [
+        use
+        for use in [*server_uses(project), *client_uses(project)]
+        if len(socket_file(use.directory, use.port).encode()) > limit
+    ]
+
+
+def run(ctx: Context) -> Iterator[Finding]:
+    project, skip = project_or_skip(ctx, ID)
+    if project is None:
+        if skip is not None:
+            yield skip
+        return
+    limit = MAX_SOCKET_PATH["linux"]
+    for use in find_too_long(project, limit):
+        path = socket_file(use.directory, use.port)
+        yield Finding(
+            "socket-path-too-long",
+            Status.FAIL,
+            f"The socket path of {use.service.name} is {len(path.encode())} bytes; the limit is {limit}",
+            "PostgreSQL refuses it with 'Unix-domain socket path ... is too long', and libpq cannot "
+            "connect to it either.",
+            (Evidence(str(use.service.origin), path),),
+            Remedy("Use a shorter socket directory, such as /var/run/postgresql."),
+        )
+    if not find_too_long(project, limit) and (server_uses(project) or client_uses(project)):
+        yield Finding(ID, Status.OK, f"Every socket path is within {limit} bytes")

@@ -1,0 +1,131 @@
+"""The slice of the Compose model the doctor reasons about. Every value remembers where it was
+written, so findings can point at ``file:line``."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Origin:
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One entry of a service's ``volumes:``."""
+
+    type: str  # "bind" | "volume" | "tmpfs"
+    source: str | None  # absolute host path for binds, the volume key for volumes
+    target: str
+    read_only: bool
+    written: str  # the entry as written, before interpolation
+    resolved: str  # the entry after interpolation
+    origin: Origin
+    index: int = 0  # position in the service's volumes list, for edits
+
+    @property
+    def canonical_target(self) -> str:
+        return canonical_dir(self.target)
+
+
+@dataclass(frozen=True)
+class VolumeDecl:
+    key: str
+    engine_name: str
+    external: bool
+    driver: str | None
+    driver_opts: dict[str, str]
+    origin: Origin
+
+    @property
+    def binds_host_device(self) -> bool:
+        options = {k.lower(): str(v) for k, v in self.driver_opts.items()}
+        binds = "bind" in options.get("o", "").split(",") or options.get("type") == "none"
+        return binds and bool(options.get("device"))
+
+
+@dataclass(frozen=True)
+class EnvValue:
+    value: str
+    origin: Origin
+
+
+@dataclass
+class Service:
+    name: str
+    origin: Origin
+    image: str = ""
+    command: tuple[str, ...] = ()
+    environment: dict[str, EnvValue] = field(default_factory=dict)
+    mounts: list[Mount] = field(default_factory=list)
+    depends_on: dict[str, str] = field(default_factory=dict)  # service -> condition
+    healthcheck: bool = False
+    volumes_line: int | None = None  # line of the service's ``volumes:`` key, for edits
+    volumes_file: str | None = None
+
+    def env(self, name: str) -> str | None:
+        entry = self.environment.get(name)
+        return None if entry is None else entry.value
+
+    def mount_covering(self, directory: str) -> Mount | None:
+        """The mount that holds ``directory`` inside the container (the deepest one)."""
+        wanted = canonical_dir(directory)
+        best: Mount | None = None
+        for mount in self.mounts:
+            target = mount.canonical_target
+            inside = wanted == target or wanted.startswith(target.rstrip("/") + "/")
+            if inside and (best is None or len(target) > len(best.canonical_target)):
+                best = mount
+        return best
+
+
+@dataclass(frozen=True)
+class ComposeProblem:
+    """A reason the files are not a valid Compose project (syntax or shape)."""
+
+    origin: Origin
+    path: str
+    message: str
+
+
+@dataclass
+class ComposeProject:
+    name: str
+    name_source: str
+    directory: str
+    files: list[str]
+    services: dict[str, Service] = field(default_factory=dict)
+    volumes: dict[str, VolumeDecl] = field(default_factory=dict)
+    problems: list[ComposeProblem] = field(default_factory=list)
+    missing_required: list[tuple[str, str, Origin]] = field(default_factory=list)
+    unset_variables: list[tuple[str, Origin]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # file -> text as read
+    top_volumes_line: dict[str, int] = field(default_factory=dict)  # file -> line of volumes:
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.texts)
+
+    def engine_volume_name(self, key: str) -> str:
+        declared = self.volumes.get(key)
+        return declared.engine_name if declared else f"{self.name}_{key}"
+
+
+def canonical_dir(path: str) -> str:
+    """Normalise a container path; ``/var/run`` is a link to ``/run`` in every common image."""
+    normal = posixpath.normpath(path) if path else path
+    if normal.startswith("//"):
+        normal = "/" + normal.lstrip("/")
+    if normal == "/var/run" or normal.startswith("/var/run/"):
+        normal = normal[len("/var") :]
+    return normal
+
+
+def is_host_path(source: str) -> bool:
+    return source.startswith(("/", ".", "~")) or (len(source) > 1 and source[1] == ":")

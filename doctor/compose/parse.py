@@ -1,0 +1,316 @@
+"""One Compose file's plain data to model objects, reporting wrong shapes instead of failing."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from doctor.compose.model import (
+    ComposeProblem,
+    EnvValue,
+    Mount,
+    Origin,
+    Service,
+    VolumeDecl,
+    is_host_path,
+)
+from doctor.compose.yamlload import LoadedYaml, PathKey
+
+
+@dataclass
+class ServicePart:
+    """What one file says about a service, before merging with the other files."""
+
+    service: Service
+    env_files: list[tuple[str, bool, Origin]] = field(default_factory=list)
+    set_fields: set[str] = field(default_factory=set)
+    reset_fields: set[str] = field(default_factory=set)
+    override_fields: set[str] = field(default_factory=set)
+
+
+@dataclass
+class FilePart:
+    name: str | None = None
+    services: dict[str, ServicePart] = field(default_factory=dict)
+    volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    volume_origins: dict[str, Origin] = field(default_factory=dict)
+    top_volumes_line: int | None = None
+
+
+def describe_path(path: PathKey) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+class FileParser:
+    def __init__(self, file: str, loaded: LoadedYaml, raw: Any, project_dir: str, home: str) -> None:
+        self.file = file
+        self.loaded = loaded
+        self.raw = raw  # the same data before interpolation, to show entries as written
+        self.project_dir = project_dir
+        self.home = home
+        self.problems: list[ComposeProblem] = []
+
+    def origin(self, path: PathKey) -> Origin:
+        return Origin(self.file, self.loaded.lines.get(path))
+
+    def problem(self, path: PathKey, message: str) -> None:
+        self.problems.append(ComposeProblem(self.origin(path), describe_path(path), message))
+
+    def raw_at(self, path: PathKey) -> Any:
+        value = self.raw
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value
+
+    def parse(self) -> FilePart:
+        data = self.loaded.data
+        part = FilePart()
+        if data is None:
+            return part
+        if not isinstance(data, dict):
+            self.problem((), f"the file must be a mapping, not {_kind(data)}")
+            return part
+        if isinstance(data.get("name"), str):
+            part.name = data["name"]
+        services = data.get("services")
+        if services is not None and not isinstance(services, dict):
+            self.problem(("services",), f"services must be a mapping, not {_kind(services)}")
+        elif services:
+            for name, body in services.items():
+                parsed = self.service(str(name), body)
+                if parsed is not None:
+                    part.services[str(name)] = parsed
+        volumes = data.get("volumes")
+        if volumes is not None and not isinstance(volumes, dict):
+            self.problem(("volumes",), f"volumes must be a mapping, not {_kind(volumes)}")
+        elif volumes is not None:
+            part.top_volumes_line = self.loaded.lines.get(("volumes",))
+            for key, body in volumes.items():
+                path: PathKey = ("volumes", key)
+                if body is not None and not isinstance(body, dict):
+                    self.problem(path, f"a volume must be a mapping, not {_kind(body)}")
+                    continue
+                part.volumes[str(key)] = body or {}
+                part.volume_origins[str(key)] = self.origin(path)
+        return part
+
+    def service(self, name: str, body: Any) -> ServicePart | None:
+        base: PathKey = ("services", name)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            self.problem(base, f"a service must be a mapping, not {_kind(body)}")
+            return None
+        service = Service(name=name, origin=self.origin(base))
+        part = ServicePart(service)
+        part.set_fields = {key for key in body if isinstance(key, str)}
+        for key in body:
+            tag = self.loaded.tags.get((*base, key))
+            if tag == "!reset":
+                part.reset_fields.add(key)
+            elif tag == "!override":
+                part.override_fields.add(key)
+        if "image" in body:
+            service.image = str(body["image"] or "")
+        if "command" in body:
+            service.command = self.command(body["command"], (*base, "command"))
+        if "environment" in body:
+            service.environment = self.environment(body["environment"], (*base, "environment"))
+        if "env_file" in body:
+            part.env_files = self.env_files(body["env_file"], (*base, "env_file"))
+        if "volumes" in body:
+            service.mounts = self.mounts(body["volumes"], (*base, "volumes"))
+            service.volumes_line = self.loaded.lines.get((*base, "volumes"))
+            service.volumes_file = self.file
+        if "depends_on" in body:
+            service.depends_on = self.depends_on(body["depends_on"], (*base, "depends_on"))
+        if "healthcheck" in body:
+            service.healthcheck = _healthcheck_enabled(body["healthcheck"])
+        return part
+
+    def command(self, value: Any, path: PathKey) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            try:
+                return tuple(shlex.split(value))
+            except ValueError:
+                return tuple(value.split())
+        if isinstance(value, list):
+            return tuple(str(item) for item in value)
+        self.problem(path, f"command must be a string or a list, not {_kind(value)}")
+        return ()
+
+    def environment(self, value: Any, path: PathKey) -> dict[str, EnvValue]:
+        result: dict[str, EnvValue] = {}
+        if value is None:
+            return result
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if item is None:
+                    continue  # Taken from the shell at run time; unknown here.
+                result[str(key)] = EnvValue(_env_str(item), self.origin((*path, key)))
+            return result
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    self.problem((*path, i), f"an environment entry must be a string, not {_kind(item)}")
+                    continue
+                key, sep, rest = item.partition("=")
+                if sep:
+                    result[key] = EnvValue(rest, self.origin((*path, i)))
+            return result
+        self.problem(path, f"environment must be a mapping or a list, not {_kind(value)}")
+        return result
+
+    def env_files(self, value: Any, path: PathKey) -> list[tuple[str, bool, Origin]]:
+        items = value if isinstance(value, list) else [value]
+        result = []
+        for i, item in enumerate(items):
+            where = (*path, i) if isinstance(value, list) else path
+            if isinstance(item, str):
+                result.append((item, True, self.origin(where)))
+            elif isinstance(item, dict) and isinstance(item.get("path"), str):
+                result.append((item["path"], bool(item.get("required", True)), self.origin(where)))
+            else:
+                self.problem(where, f"an env_file entry must be a path, not {_kind(item)}")
+        return result
+
+    def depends_on(self, value: Any, path: PathKey) -> dict[str, str]:
+        if isinstance(value, list):
+            return {str(item): "service_started" for item in value}
+        if isinstance(value, dict):
+            result = {}
+            for key, item in value.items():
+                condition = item.get("condition") if isinstance(item, dict) else None
+                result[str(key)] = str(condition or "service_started")
+            return result
+        self.problem(path, f"depends_on must be a list or a mapping, not {_kind(value)}")
+        return {}
+
+    def mounts(self, value: Any, path: PathKey) -> list[Mount]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(path, f"volumes must be a list, not {_kind(value)}")
+            return []
+        mounts = []
+        for i, item in enumerate(value):
+            where = (*path, i)
+            mount = None
+            if isinstance(item, str):
+                mount = self.short_mount(item, where, i)
+            elif isinstance(item, dict):
+                mount = self.long_mount(item, where, i)
+            else:
+                self.problem(where, f"a volume entry must be a string or a mapping, not {_kind(item)}")
+            if mount is not None:
+                mounts.append(mount)
+        return mounts
+
+    def short_mount(self, entry: str, where: PathKey, index: int) -> Mount | None:
+        written = self.raw_at(where)
+        written = written if isinstance(written, str) else entry
+        parts = entry.split(":")
+        if len(parts) == 1:
+            source, target, mode = None, parts[0], ""
+        elif len(parts) in (2, 3):
+            source, target = parts[0], parts[1]
+            mode = parts[2] if len(parts) == 3 else ""
+        else:
+            self.problem(where, f"cannot read the volume entry {entry!r} (SOURCE:TARGET[:MODE])")
+            return None
+        if not target.startswith("/"):
+            self.problem(where, f"the volume target {target!r} is not an absolute path")
+            return None
+        read_only = "ro" in mode.split(",")
+        if source is None or source == "":
+            return Mount("volume", None, target, read_only, written, entry, self.origin(where), index)
+        if is_host_path(source):
+            host = self.host_path(source)
+            return Mount("bind", host, target, read_only, written, entry, self.origin(where), index)
+        return Mount("volume", source, target, read_only, written, entry, self.origin(where), index)
+
+    def long_mount(self, entry: dict[str, Any], where: PathKey, index: int) -> Mount | None:
+        kind = entry.get("type", "volume")
+        target = entry.get("target")
+        if kind not in ("bind", "volume", "tmpfs", "npipe", "cluster", "image"):
+            self.problem((*where, "type"), f"unknown volume type {kind!r}")
+            return None
+        if not isinstance(target, str) or not target.startswith("/"):
+            self.problem(where, "a volume entry in long syntax needs an absolute 'target'")
+            return None
+        source = entry.get("source")
+        if source is not None and not isinstance(source, str):
+            self.problem((*where, "source"), f"source must be a string, not {_kind(source)}")
+            return None
+        if kind == "bind":
+            if not source:
+                self.problem(where, "a bind mount needs a 'source'")
+                return None
+            source = self.host_path(source)
+        written = _describe_long(self.raw_at(where) or entry)
+        resolved = _describe_long(entry)
+        read_only = bool(entry.get("read_only", False))
+        return Mount(str(kind), source or None, target, read_only, written, resolved, self.origin(where), index)
+
+    def host_path(self, source: str) -> str:
+        if source.startswith("~"):
+            source = self.home + source[1:]
+        elif not source.startswith("/"):
+            source = os.path.join(self.project_dir, source)
+        return posixpath.normpath(source)
+
+
+def volume_decl(key: str, body: dict[str, Any], project: str, origin: Origin) -> VolumeDecl:
+    external = body.get("external")
+    name = body.get("name")
+    if isinstance(external, dict):  # the legacy ``external: {name: x}`` form
+        name = external.get("name", name)
+        external = True
+    if isinstance(name, str) and name:
+        engine_name = name
+    elif external:
+        engine_name = key
+    else:
+        engine_name = f"{project}_{key}"
+    opts = body.get("driver_opts") or {}
+    options = {str(k): str(v) for k, v in opts.items()} if isinstance(opts, dict) else {}
+    driver = body.get("driver")
+    return VolumeDecl(key, engine_name, bool(external), str(driver) if driver else None, options, origin)
+
+
+def _describe_long(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    keys = ("type", "source", "target", "read_only")
+    return ", ".join(f"{key}: {entry[key]}" for key in keys if key in entry)
+
+
+def _healthcheck_enabled(value: Any) -> bool:
+    if not isinstance(value, dict) or value.get("disable"):
+        return False
+    test = value.get("test")
+    if isinstance(test, list):
+        return bool(test) and test[0] != "NONE"
+    return bool(test)
+
+
+def _env_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return names.get(type(value), "empty" if value is None else type(value).__name__)

@@ -1,0 +1,117 @@
+"""Everything a check may look at, gathered once before the checks run."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from doctor.compose.files import DEFAULT_NAMES, FileNotFound
+from doctor.compose.model import ComposeProject
+from doctor.compose.project import interpolation_env, load_project
+from doctor.models import Target
+from doctor.postgres import client_targets
+from doctor.redact import Redactor
+
+
+class UsageError(Exception):
+    """The doctor cannot run as asked; the message is one sentence for stderr (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    project_directory: Path = field(default_factory=Path.cwd)
+    files: tuple[str, ...] = ()
+    project_name: str | None = None
+    env_file: str | None = None
+    target_os: str = "auto"
+    log_files: tuple[str, ...] = ()
+    socket_dir: str | None = None
+    port: int = 5432
+    db_user: str | None = None
+    db_name: str | None = None
+    offline: bool = False
+    timeout: float = 5.0
+
+
+@dataclass
+class Context:
+    options: Options
+    target_os: str
+    target_os_reason: str
+    project: ComposeProject | None
+    environ: Mapping[str, str]
+    redactor: Redactor
+
+    @property
+    def runtime(self) -> str:
+        """The command the operator types: finch on macOS, docker elsewhere, until the engine says."""
+        return "finch" if self.target_os == "macos" else "docker"
+
+    def target(self) -> Target:
+        project = self.project
+        volumes: tuple[tuple[str, str], ...] = ()
+        if project is not None:
+            volumes = tuple((key, decl.engine_name) for key, decl in project.volumes.items())
+        return Target(
+            os=self.target_os,
+            os_reason=self.target_os_reason,
+            runtime=None,
+            project=project.name if project else None,
+            compose_files=tuple(project.texts or project.files) if project else (),
+            project_directory=str(self.options.project_directory),
+            volumes=volumes,
+        )
+
+
+def host_os() -> str:
+    system = platform.system()
+    return {"Darwin": "macos", "Linux": "linux"}.get(system, system.lower())
+
+
+def build_context(options: Options, environ: Mapping[str, str] | None = None) -> Context:
+    environ = dict(os.environ if environ is None else environ)
+    project_dir = options.project_directory
+    if not project_dir.is_dir():
+        raise UsageError(f"the project directory {project_dir} does not exist or is not a directory")
+    for log in options.log_files:
+        if log != "-" and not Path(log).exists():
+            raise UsageError(f"the log file {log} does not exist")
+    try:
+        project = load_project(
+            project_dir,
+            options.files,
+            environ=environ,
+            env_file=options.env_file,
+            explicit_name=options.project_name,
+        )
+    except FileNotFound as exc:
+        raise UsageError(str(exc)) from None
+    if project is None and not options.log_files and not options.socket_dir:
+        names = ", ".join(DEFAULT_NAMES)
+        raise UsageError(
+            f"nothing to examine: no Compose file in {project_dir} (looked for {names} and "
+            "COMPOSE_FILE), and no --log-file or --socket-dir given"
+        )
+    if options.target_os == "auto":
+        target_os, reason = host_os(), "this machine's OS (--target-os auto)"
+    else:
+        target_os, reason = options.target_os, "--target-os"
+    return Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
+
+
+def _redactor(project: ComposeProject | None, environ: Mapping[str, str], options: Options) -> Redactor:
+    redactor = Redactor()
+    redactor.add_named(environ.items())
+    if project is not None:
+        try:
+            env, _ = interpolation_env(Path(project.directory), options.env_file, {})
+        except FileNotFound:
+            env = {}
+        redactor.add_named(env.items())
+        for service in project.services.values():
+            redactor.add_named((name, entry.value) for name, entry in service.environment.items())
+            redactor.add(t.password for t in client_targets(service) if t.password)
+    return redactor

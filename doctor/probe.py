@@ -1,0 +1,138 @@
+"""A socket probe from this machine: the file system first (is there a socket?), then a raw
+connect (does anything listen?), then a real psycopg connection (does PostgreSQL answer?).
+Each step is bounded by the timeout; psycopg is imported only here."""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import re
+import socket
+import stat
+import time
+from dataclasses import dataclass
+
+from doctor.postgres import socket_file
+
+_AUTH = re.compile(
+    r"password authentication failed|authentication failed|role \S+ does not exist|"
+    r"database \S+ does not exist|no pg_hba\.conf entry|password is required|no password supplied",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    outcome: (
+        str  # connected | missing | not-a-socket | refused | permission | timeout | auth-failed | failed | too-long
+    )
+    path: str
+    message: str = ""
+    server_version: str = ""
+    round_trip_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    dbname: str
+    password: str | None = None
+
+
+def probe_socket(directory: str, port: int, credentials: Credentials, *, timeout: float, limit: int) -> ProbeResult:
+    path = socket_file(directory, port)
+    if len(path.encode()) > limit:
+        return ProbeResult("too-long", path, f"{len(path.encode())} bytes, over the limit of {limit}")
+    found = _inspect(directory, path)
+    if found is not None:
+        return found
+    raw = _raw_connect(path, timeout)
+    if raw is not None:
+        return raw
+    return _psycopg_connect(directory, port, credentials, timeout, path)
+
+
+def _inspect(directory: str, path: str) -> ProbeResult | None:
+    try:
+        if not stat.S_ISDIR(os.stat(directory).st_mode):
+            return ProbeResult("failed", path, f"{directory} is not a directory")
+    except FileNotFoundError:
+        return ProbeResult("missing", path, f"the directory {directory} does not exist")
+    except PermissionError:
+        return ProbeResult("permission", path, f"no permission to enter {directory}")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return ProbeResult("missing", path, f"no socket file in {directory}")
+    except PermissionError:
+        return ProbeResult("permission", path, f"no permission to enter {directory}")
+    if not stat.S_ISSOCK(mode):
+        return ProbeResult("not-a-socket", path, f"{path} exists but is not a socket ({_kind(mode)})")
+    return None
+
+
+def _raw_connect(path: str, timeout: float) -> ProbeResult | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except ConnectionRefusedError:
+        return ProbeResult("refused", path, "a socket file exists but nothing listens on it")
+    except PermissionError:
+        return ProbeResult("permission", path, "no permission to connect to the socket")
+    except TimeoutError:
+        return ProbeResult("timeout", path, f"connecting took longer than {timeout:g} s")
+    except OSError as exc:
+        outcome = "missing" if exc.errno == errno.ENOENT else "failed"
+        return ProbeResult(outcome, path, exc.strerror or str(exc))
+    finally:
+        sock.close()
+    return None
+
+
+def _psycopg_connect(directory: str, port: int, credentials: Credentials, timeout: float, path: str) -> ProbeResult:
+    import psycopg  # only when a probe runs, to keep start-up fast
+
+    started = time.perf_counter()
+    params: dict[str, str | int] = {
+        "host": directory,
+        "port": port,
+        "user": credentials.user,
+        "dbname": credentials.dbname,
+        # libpq counts whole seconds and treats anything under 2 as 2.
+        "connect_timeout": max(2, math.ceil(timeout)),
+        "application_name": "cultivate-doctor",
+    }
+    if credentials.password:
+        params["password"] = credentials.password
+    try:
+        with psycopg.connect(**params) as conn:  # type: ignore[arg-type]
+            version = conn.info.server_version
+            query_started = time.perf_counter()
+            conn.execute("SELECT 1").fetchone()
+            round_trip = (time.perf_counter() - query_started) * 1000
+    except psycopg.OperationalError as exc:
+        message = str(exc).strip()
+        if isinstance(exc, psycopg.errors.ConnectionTimeout) or "timeout expired" in message:
+            waited = time.perf_counter() - started
+            return ProbeResult("timeout", path, f"the server accepted but did not answer within {waited:.1f} s")
+        if _AUTH.search(message):
+            return ProbeResult("auth-failed", path, message)
+        if "Connection refused" in message:
+            return ProbeResult("refused", path, message)
+        return ProbeResult("failed", path, message)
+    except psycopg.Error as exc:
+        return ProbeResult("failed", path, str(exc).strip())
+    major, minor = divmod(version, 10000)
+    return ProbeResult("connected", path, "", f"{major}.{minor}", round(round_trip, 2))
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a socket"

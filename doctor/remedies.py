@@ -1,0 +1,30 @@
+"""Remedy text shared by checks: verification commands per runtime and the guide's backup steps."""
+
+from __future__ import annotations
+
+GUIDE = "the deployment guide, unix-socket-volumes.md"
+
+
+def compose_cmd(runtime: str) -> str:
+    return "finch compose" if runtime == "finch" else "docker compose"
+
+
+def verify_commands(runtime: str, project: str, volume: str | None, services: list[str]) -> tuple[str, ...]:
+    commands = []
+    if volume:
+        commands.append(f"{runtime} volume inspect {volume}")
+    compose = compose_cmd(runtime)
+    commands.append(f"{compose} -p {project} up -d --force-recreate")
+    commands.extend(f"{compose} -p {project} logs --tail 50 {service}" for service in services)
+    return tuple(commands)
+
+
+def data_move_commands(runtime: str, host_path: str, volume: str) -> tuple[str, ...]:
+    """The guide's backup-and-restore, in order. The doctor prints these; it never runs them."""
+    return (
+        f"{runtime} compose down",
+        f"tar czf db_data.tar.gz -C {host_path} .",
+        f"{runtime} volume create {volume}",
+        f"{runtime} run --rm -v {volume}:/data -v $(pwd):/backup alpine tar xzf /backup/db_data.tar.gz -C /data",
+        f"{runtime} compose up -d",
+    )

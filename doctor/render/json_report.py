@@ -1,0 +1,53 @@
+"""The machine-readable report (schema 1, documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from doctor import __version__
+from doctor.models import Finding, Target, overall_status, summary_counts
+
+SCHEMA = 1
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    remedy = finding.remedy
+    return {
+        "id": finding.id,
+        "check": finding.check,
+        "status": finding.status.value,
+        "title": finding.title,
+        "detail": finding.detail,
+        "evidence": [{"source": e.source, "text": e.text} for e in finding.evidence],
+        "remedy": None
+        if remedy is None
+        else {"summary": remedy.summary, "diff": remedy.diff, "commands": list(remedy.commands)},
+        "duration_ms": finding.duration_ms,
+    }
+
+
+def report_dict(target: Target, findings: list[Finding], generated_at: datetime | None = None) -> dict[str, Any]:
+    generated = (generated_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "cultivate doctor", "version": __version__},
+        "generated_at": generated,
+        "target": {
+            "os": target.os,
+            "os_source": target.os_reason,
+            "runtime": target.runtime,
+            "project": target.project,
+            "compose_files": list(target.compose_files),
+            "project_directory": target.project_directory,
+            "volumes": [{"key": key, "engine_name": name} for key, name in target.volumes],
+        },
+        "status": overall_status(findings).value,
+        "summary": summary_counts(findings),
+        "findings": [finding_dict(f) for f in findings],
+    }
+
+
+def render_json(target: Target, findings: list[Finding]) -> str:
+    return json.dumps(report_dict(target, findings), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,62 @@
+"""A self-contained Markdown report to paste into a ticket."""
+
+from __future__ import annotations
+
+import re
+
+from doctor import __version__
+from doctor.models import Finding, Status, Target, overall_status, summary_counts
+from doctor.render.text_common import GLYPHS, summary_line
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def md_escape(text: str) -> str:
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _fence(text: str, language: str = "") -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}\n"
+
+
+def render_markdown(target: Target, findings: list[Finding]) -> str:
+    out = [f"# cultivate doctor report: {overall_status(findings).value.upper()}\n\n"]
+    out.append("| | |\n|---|---|\n")
+    rows = [
+        ("Target OS", f"{target.os} ({target.os_reason})"),
+        ("Runtime", target.runtime or "unknown (no engine checks)"),
+        ("Project", target.project or "none"),
+        ("Compose files", ", ".join(target.compose_files) or "none"),
+        ("Project directory", target.project_directory or ""),
+        ("Volumes", ", ".join(f"{k} → {n}" for k, n in target.volumes) or "none"),
+        ("Doctor", f"cultivate doctor {__version__}"),
+    ]
+    out.extend(f"| {name} | {md_escape(value)} |\n" for name, value in rows)
+    out.append(f"\n**Summary:** {summary_line(summary_counts(findings))}\n\n## Findings\n")
+    for finding in findings:
+        out.append(_finding(finding))
+    return "".join(out)
+
+
+def _finding(finding: Finding) -> str:
+    glyph = GLYPHS[finding.status]
+    parts = [f"\n### {glyph} {finding.status.value.upper()} `{finding.id}`: {md_escape(finding.title)}\n\n"]
+    if finding.detail:
+        parts.append(md_escape(finding.detail) + "\n\n")
+    if finding.evidence:
+        lines = "\n".join(f"{e.source}: {e.text}" for e in finding.evidence)
+        parts.append("Evidence:\n\n" + _fence(lines, "text") + "\n")
+    remedy = finding.remedy
+    if remedy is not None and finding.status not in (Status.OK, Status.SKIP):
+        parts.append(f"**Remedy:** {md_escape(remedy.summary)}\n\n")
+        if remedy.diff:
+            parts.append(_fence(remedy.diff, "diff") + "\n")
+        if remedy.commands:
+            parts.append("Verify:\n\n" + _fence("\n".join(remedy.commands), "sh") + "\n")
+    parts.append(
+        f"<sub>check `{finding.check}`, {finding.duration_ms} ms</sub>\n" if finding.duration_ms is not None else ""
+    )
+    return "".join(parts)

@@ -1,0 +1,51 @@
+"""Run checks in order; a check that crashes becomes an ``error`` finding and the rest go on."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from doctor.models import Evidence, Finding, Status
+
+if TYPE_CHECKING:
+    from doctor.context import Context
+
+
+class Check(Protocol):
+    @property
+    def ID(self) -> str: ...
+
+    @property
+    def SUMMARY(self) -> str: ...
+
+    def run(self, ctx: Context) -> Iterator[Finding]: ...
+
+
+def run_checks(ctx: Context, checks: Sequence[Check]) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks:
+        started = time.perf_counter()
+        try:
+            produced = list(check.run(ctx))
+        except Exception as exc:
+            produced = [_crashed(check, exc)]
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        for finding in produced:
+            stamped = dataclasses.replace(finding, check=check.ID, duration_ms=elapsed)
+            findings.append(ctx.redactor.finding(stamped))
+    return findings
+
+
+def _crashed(check: Check, exc: Exception) -> Finding:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "unknown"
+    return Finding(
+        id="check-crashed",
+        status=Status.ERROR,
+        title=f"The {check.ID} check crashed: {type(exc).__name__}: {exc}",
+        detail="This is a bug in cultivate doctor, not in your deployment. The other checks ran.",
+        evidence=(Evidence(where, f"{type(exc).__name__}: {exc}"),),
+    )
