@@ -1,0 +1,276 @@
+"""Shared fixtures: real PostgreSQL servers started with initdb/postgres, the FUSE host share,
+and a helper that runs the CLI in-process. Tests that need a missing component skip with the
+reason on a laptop, and fail in CI (CI=true), where everything must run."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from doctor.cli import main
+
+IN_CI = os.environ.get("CI") == "true"
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip without the component on a laptop; in CI a missing component is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must run this test, but {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> object:
+    def run(*args: str, cwd: Path | None = None) -> CliResult:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        code = main(["doctor", *args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+def pg_bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres() -> list[str]:
+    # PostgreSQL refuses to run as root; as root, run it as the postgres user.
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def public_tempdir(prefix: str) -> Path:
+    """A directory the postgres user can reach (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o755)
+    return path
+
+
+def give_to_postgres(path: Path) -> None:
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[Path]:
+    """One initdb per session; each server copies it, which is much faster than initdb."""
+    bindir = pg_bindir()
+    require(bindir is not None, "PostgreSQL server binaries are missing (apt-get install postgresql)")
+    assert bindir is not None
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            require(False, "there is no postgres user to run the server as")
+    root = public_tempdir("cd-pgtemplate-")
+    data = root / "data"
+    give_to_postgres(root)
+    subprocess.run(
+        [*_as_postgres(), str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "--no-sync"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    yield data
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class PgServer:
+    root: Path
+    data: Path
+    socket_dir: Path
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    extra: list[str] = field(default_factory=list)
+
+    def start(self, *, wait: bool = True, timeout: float = 20) -> PgServer:
+        bindir = pg_bindir()
+        assert bindir is not None
+        log = self.log.open("ab")
+        command = [
+            *_as_postgres(),
+            str(bindir / "postgres"),
+            "-D", str(self.data),
+            "-k", str(self.socket_dir),
+            "-p", str(self.port),
+            "-c", "listen_addresses=",
+            "-c", "fsync=off",
+            *self.extra,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 20) -> None:
+        socket_path = self.socket_dir / f".s.PGSQL.{self.port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if socket_path.exists() and "ready to accept connections" in self.log_text():
+                return
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"postgres exited early:\n{self.log_text()}")
+            time.sleep(0.05)
+        raise RuntimeError(f"postgres did not become ready:\n{self.log_text()}")
+
+    def wait_exit(self, timeout: float = 20) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().splitlines()[0])
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster: its socket file stays behind, with nothing listening."""
+        pid = self.postmaster_pid()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        if self.process is not None:
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self._reap_children()
+            return
+        try:
+            os.kill(self.postmaster_pid(), signal.SIGINT)
+        except (OSError, ValueError):
+            self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self._reap_children()
+
+    def _reap_children(self) -> None:
+        # After a SIGKILLed postmaster, orphaned backends exit on their own; make sure of it.
+        subprocess.run(["pkill", "-KILL", "-f", f"-D {self.data}"], check=False, capture_output=True)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@pytest.fixture
+def pg_factory(pg_template: Path) -> Iterator[object]:
+    servers: list[PgServer] = []
+    roots: list[Path] = []
+
+    def make(socket_dir: Path | None = None, port: int = 5432, extra: list[str] | None = None) -> PgServer:
+        root = public_tempdir("cd-pg-")
+        roots.append(root)
+        data = root / "data"
+        subprocess.run(["cp", "-a", str(pg_template), str(data)], check=True, timeout=60)
+        sockets = socket_dir or root / "sock"
+        sockets.mkdir(exist_ok=True)
+        give_to_postgres(sockets)
+        give_to_postgres(root)
+        server = PgServer(root, data, sockets, port, root / "postgres.log", extra=extra or [])
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+    for root in roots:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- FUSE host share ------------------------------------------------------------------------
+
+
+def fuse_available() -> tuple[bool, str]:
+    if not Path("/dev/fuse").exists():
+        return False, "/dev/fuse is missing (FUSE is not available on this machine)"
+    if shutil.which("fusermount3") is None:
+        return False, "fusermount3 is missing (apt-get install fuse3)"
+    try:
+        import mfusepy  # noqa: F401
+    except (ImportError, OSError) as exc:
+        return False, f"the mfusepy binding cannot load libfuse ({exc}); pip install mfusepy, apt-get install fuse3"
+    return True, ""
+
+
+@dataclass
+class HostShare:
+    source: Path
+    mountpoint: Path
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def hostshare() -> Iterator[object]:
+    """Mount a 9p/virtiofs-like share: chmod on a socket fails with EINVAL."""
+    available, reason = fuse_available()
+    require(available, reason)
+    shares: list[HostShare] = []
+
+    def mount(refuse_chown: bool = False) -> HostShare:
+        root = public_tempdir("cd-share-")
+        source, mountpoint = root / "source", root / "mnt"
+        source.mkdir()
+        mountpoint.mkdir()
+        source.chmod(0o777)
+        args = [sys.executable, "-m", "tests.support.hostshare", str(source), str(mountpoint)]
+        if refuse_chown:
+            args.append("--refuse-chown")
+        process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while not os.path.ismount(mountpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                process.kill()
+                raise RuntimeError(f"the FUSE share did not mount: {output}")
+            time.sleep(0.05)
+        share = HostShare(source, mountpoint, process)
+        shares.append(share)
+        return share
+
+    yield mount
+    for share in shares:
+        subprocess.run(["fusermount3", "-u", "-z", str(share.mountpoint)], check=False, capture_output=True)
+        try:
+            share.process.wait(10)
+        except subprocess.TimeoutExpired:
+            share.process.kill()
+        if share.process.stdout:
+            share.process.stdout.close()
+        shutil.rmtree(share.mountpoint.parent, ignore_errors=True)
