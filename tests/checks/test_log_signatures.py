@@ -1,0 +1,204 @@
+"""The log classifier, fed by logs that real PostgreSQL servers and real libpq produced in these
+tests, plus the texts quoted in the fact sheet for versions and tools we cannot run here."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks.log_signatures import (
+    CANNOT_CONNECT,
+    DATA_DIR,
+    SOCKET_FAILED,
+    classify_line,
+    findings_for,
+    scan_lines,
+    timestamp_of,
+)
+from doctor.logs import iter_lines
+from tests.conftest import public_tempdir
+
+GUIDE_LINES = [
+    'LOG:  could not set permissions of file "{dir}/.s.PGSQL.5432": Invalid argument',
+    'WARNING:  could not create Unix-domain socket in directory "{dir}"',
+    "FATAL:  could not create any Unix-domain sockets",
+]
+
+
+def strip_prefix(line: str) -> str:
+    return re.sub(r"^\S+ \S+ \S+ \[\d+\] ", "", line)
+
+
+@pytest.mark.postgres
+@pytest.mark.fuse
+def test_real_server_on_a_host_share_prints_the_guide_lines(pg_factory: object, hostshare: object, cli: object) -> None:
+    share = hostshare()  # type: ignore[operator]
+    socket_dir = share.mountpoint / "sock"
+    socket_dir.mkdir()
+    server = pg_factory(socket_dir=socket_dir)  # type: ignore[operator]
+    server.start(wait=False)
+    assert server.wait_exit() != 0
+    lines = [strip_prefix(line) for line in server.log_text().splitlines()]
+    expected = [line.format(dir=socket_dir) for line in GUIDE_LINES]
+    start = lines.index(expected[0])
+    assert lines[start : start + 3] == expected
+
+    scan = scan_lines(server.log_text().splitlines(), "postgres.log")
+    hits = scan.hits[SOCKET_FAILED]
+    assert hits.main_cause() == "unsupported-fs"
+    assert hits.count == 3
+    assert hits.first is not None
+
+    result = cli("--log-file", str(server.log), "--format", "json")  # type: ignore[operator]
+    assert result.code == 1
+    report = json.loads(result.out)
+    finding = next(f for f in report["findings"] if f["id"] == "log-socket-create-failed")
+    assert finding["status"] == "fail"
+    assert "unsupported-fs" in finding["title"]
+    assert any("Invalid argument" in e["text"] for e in finding["evidence"])
+    assert all(re.match(r"postgres\.log:\d+$", e["source"]) for e in finding["evidence"])
+
+
+@pytest.mark.postgres
+def test_real_too_long_socket_path(pg_factory: object) -> None:
+    root = public_tempdir("cd-long-")
+    deep = root / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    for path in (root / ("d" * 60), deep):
+        path.chmod(0o777)
+    server = pg_factory(socket_dir=deep)  # type: ignore[operator]
+    server.start(wait=False)
+    assert server.wait_exit() != 0
+    assert "is too long (maximum 107 bytes)" in server.log_text()
+    scan = scan_lines(server.log_text().splitlines(), "postgres.log")
+    assert scan.hits[SOCKET_FAILED].main_cause() == "too-long"
+
+
+@pytest.mark.postgres
+def test_real_stale_lock_from_a_second_server(pg_factory: object) -> None:
+    first = pg_factory().start()  # type: ignore[operator]
+    second = pg_factory(socket_dir=first.socket_dir)  # type: ignore[operator]
+    second.start(wait=False)
+    assert second.wait_exit() != 0
+    assert ".s.PGSQL.5432.lock\" already exists" in second.log_text()
+    scan = scan_lines(second.log_text().splitlines(), "postgres.log")
+    assert scan.hits[SOCKET_FAILED].main_cause() == "in-use"
+
+
+@pytest.mark.postgres
+def test_real_data_directory_with_wrong_permissions(pg_factory: object) -> None:
+    server = pg_factory()  # type: ignore[operator]
+    server.data.chmod(0o777)
+    server.start(wait=False)
+    assert server.wait_exit() != 0
+    scan = scan_lines(server.log_text().splitlines(), "postgres.log")
+    assert scan.hits[DATA_DIR].main_cause() == "mode"
+
+
+@pytest.mark.postgres
+def test_real_libpq_errors_are_classified(pg_factory: object) -> None:
+    server = pg_factory().start()  # type: ignore[operator]
+    server.kill()
+    messages = []
+    for directory in (server.socket_dir, server.root / "nowhere"):
+        with pytest.raises(psycopg.OperationalError) as caught:
+            psycopg.connect(host=str(directory), port=5432, user="postgres", dbname="postgres", connect_timeout=2)
+        messages.append(str(caught.value))
+    causes = [scan_lines(m.splitlines(), "backend.log").hits[CANNOT_CONNECT].main_cause() for m in messages]
+    assert causes == ["econnrefused", "enoent"]
+
+
+QUOTED = [
+    pytest.param('LOG:  could not bind Unix address "/x/.s.PGSQL.5432": Operation not permitted', SOCKET_FAILED, "unsupported-fs", id="lima-eperm"),
+    pytest.param('LOG:  could not bind Unix address "/var/run/postgresql/.s.PGSQL.5432": Invalid argument', SOCKET_FAILED, "unsupported-fs", id="bind-einval"),
+    pytest.param('LOG:  could not bind Unix address "/s/.s.PGSQL.5432": No such device or address', SOCKET_FAILED, "unsupported-fs", id="enxio"),
+    pytest.param('LOG:  could not bind Unix address "/s/.s.PGSQL.5432": Permission denied', SOCKET_FAILED, "permission", id="apparmor"),
+    pytest.param('LOG:  could not bind Unix address "/s/.s.PGSQL.5432": Address already in use', SOCKET_FAILED, "in-use", id="in-use"),
+    pytest.param("FATAL:  could not create any Unix-domain sockets", SOCKET_FAILED, "anchor", id="fatal-alone"),
+    pytest.param('FATAL:  data directory "/var/lib/postgresql/data" has wrong ownership', DATA_DIR, "ownership", id="wrong-owner"),
+    pytest.param("chown: /var/lib/postgresql/data: Permission denied", DATA_DIR, "chown", id="finch-chown"),
+    pytest.param("/usr/bin/chown: changing ownership of '/var/lib/postgresql/data': Operation not permitted", DATA_DIR, "chown", id="podman-chown"),
+    pytest.param("chmod: /var/lib/postgresql/data: Operation not permitted", DATA_DIR, "chmod", id="apple-chmod"),
+    pytest.param('initdb: error: could not change permissions of directory "/var/lib/postgresql/data": Operation not permitted', DATA_DIR, "chmod", id="initdb"),
+    pytest.param("Error: P1001: Can't reach database server at `/var/run/postgresql`:`5432`", CANNOT_CONNECT, "prisma", id="prisma"),
+    pytest.param("could not connect to server: No such file or directory", CANNOT_CONNECT, "enoent", id="libpq-13"),
+    pytest.param('connection to server on socket "/tmp/.s.PGSQL.5432" failed: Permission denied', CANNOT_CONNECT, "eacces", id="eacces"),
+]
+
+
+@pytest.mark.parametrize(("line", "finding", "cause"), QUOTED)
+def test_quoted_lines_are_classified(line: str, finding: str, cause: str) -> None:
+    match = classify_line(line)
+    assert match is not None
+    assert (match.finding, match.cause) == (finding, cause)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("LOG:  listening on Unix socket \"/var/run/postgresql/.s.PGSQL.5432\"", id="success"),
+        pytest.param("LOG:  database system is ready to accept connections", id="ready"),
+        pytest.param("[ERROR] something [bold]unrelated[/bold]", id="markup-like"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_ordinary_lines_are_not_signatures(line: str) -> None:
+    assert classify_line(line) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "stamp"),
+    [
+        pytest.param("2024-05-01 09:12:03.123 UTC [1] LOG:  x", "2024-05-01 09:12:03.123 UTC", id="postgres"),
+        pytest.param("2024-05-01T09:12:03.123456789Z FATAL: x", "2024-05-01T09:12:03.123456789Z", id="docker"),
+        pytest.param("database-1  | 2024-05-01 09:12:03.123 UTC [1] LOG: x", "2024-05-01 09:12:03.123 UTC", id="compose-prefix"),
+        pytest.param("FATAL:  x", None, id="none"),
+    ],
+)
+def test_timestamps(line: str, stamp: str | None) -> None:
+    assert timestamp_of(line) == stamp
+
+
+def test_bad_utf8_and_overlong_lines_are_survived(tmp_path: Path) -> None:
+    log = tmp_path / "mixed.log"
+    log.write_bytes(
+        b"\xff\xfe not utf-8 \x80\n"
+        + b"x" * 3_000_000
+        + b"\nFATAL:  could not create any Unix-domain sockets\n"
+    )
+    with log.open("rb") as stream:
+        scan = scan_lines(iter_lines(stream), "mixed.log")
+    assert scan.lines == 3
+    assert scan.hits[SOCKET_FAILED].examples[0].source == "mixed.log:3"
+
+
+def test_counts_and_time_span_over_repeated_failures() -> None:
+    lines = [
+        f"2024-05-01 09:{minute:02d}:00.000 UTC [1] FATAL:  could not create any Unix-domain sockets" for minute in range(12, 26)
+    ]
+    scan = scan_lines(lines, "db")
+    finding = next(findings_for(scan))
+    assert "14 line(s)" in finding.title
+    assert "2024-05-01 09:12:00.000 UTC to 2024-05-01 09:25:00.000 UTC" in finding.title
+    assert len(finding.evidence) == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_classifier_never_raises_on_any_text(line: str) -> None:
+    classify_line(line)
+    timestamp_of(line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_scanner_never_raises_on_any_bytes(data: bytes) -> None:
+    scan = scan_lines(iter_lines(io.BytesIO(data)), "fuzz")
+    list(findings_for(scan))
