@@ -274,3 +274,11 @@ def hostshare() -> Iterator[object]:
         if share.process.stdout:
             share.process.stdout.close()
         shutil.rmtree(share.mountpoint.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """Like tmp_path, but reachable by the postgres user and the unprivileged probe user."""
+    path = public_tempdir("cd-tmp-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -23,7 +23,6 @@ from checks.log_signatures import (
     timestamp_of,
 )
 from doctor.logs import iter_lines
-from tests.conftest import public_tempdir
 
 GUIDE_LINES = [
     'LOG:  could not set permissions of file "{dir}/.s.PGSQL.5432": Invalid argument',
@@ -67,8 +66,8 @@ def test_real_server_on_a_host_share_prints_the_guide_lines(pg_factory: object, 
 
 
 @pytest.mark.postgres
-def test_real_too_long_socket_path(pg_factory: object) -> None:
-    root = public_tempdir("cd-long-")
+def test_real_too_long_socket_path(pg_factory: object, shared_tmp: Path) -> None:
+    root = shared_tmp
     deep = root / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     for path in (root / ("d" * 60), deep):

@@ -1,0 +1,164 @@
+"""The socket probe against real PostgreSQL servers, and against a real socket server for the
+one fault PostgreSQL cannot be made to show (accepting a connection and never answering)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import pwd
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from checks.socket_probe import credentials
+from doctor.context import Options, build_context
+from doctor.probe import Credentials, ProbeResult, probe_socket
+from tests.conftest import FIXTURES
+
+SUPERUSER = Credentials("postgres", "postgres")
+
+
+def probe_json(cli: object, directory: Path, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = cli("--socket-dir", str(directory), "--format", "json", "--timeout", "2", *extra)  # type: ignore[operator]
+    report = json.loads(result.out)
+    return result.code, next(f for f in report["findings"] if f["check"] == "socket-probe")
+
+
+@pytest.mark.postgres
+def test_healthy_server_connects(pg_factory: object, cli: object) -> None:
+    server = pg_factory().start()  # type: ignore[operator]
+    code, finding = probe_json(cli, server.socket_dir, "--db-user", "postgres", "--db-name", "postgres")
+    assert code == 0
+    assert finding["id"] == "socket-connect-ok"
+    assert "PostgreSQL 15" in finding["title"] or "PostgreSQL 1" in finding["title"]
+    assert "round trip" in finding["title"]
+
+
+@pytest.mark.postgres
+def test_killed_server_leaves_a_stale_socket(pg_factory: object, cli: object) -> None:
+    server = pg_factory().start()  # type: ignore[operator]
+    server.kill()
+    assert (server.socket_dir / ".s.PGSQL.5432").exists()
+    code, finding = probe_json(cli, server.socket_dir, "--db-user", "postgres")
+    assert code == 1
+    assert finding["id"] == "socket-refused"
+
+
+@pytest.mark.postgres
+def test_server_never_started(pg_factory: object, cli: object) -> None:
+    server = pg_factory()  # type: ignore[operator]
+    code, finding = probe_json(cli, server.socket_dir)
+    assert (code, finding["id"]) == (1, "socket-missing")
+
+
+@pytest.mark.postgres
+def test_wrong_database_means_the_socket_works(pg_factory: object, cli: object) -> None:
+    server = pg_factory().start()  # type: ignore[operator]
+    code, finding = probe_json(cli, server.socket_dir, "--db-user", "postgres", "--db-name", "no_such_db")
+    assert finding["id"] == "socket-auth-failed"
+    assert finding["status"] == "warn"
+    assert code == 0
+
+
+@pytest.mark.postgres
+def test_port_selects_the_socket_file(pg_factory: object, cli: object) -> None:
+    server = pg_factory(port=5499).start()  # type: ignore[operator]
+    _, wrong = probe_json(cli, server.socket_dir, "--db-user", "postgres")
+    _, right = probe_json(cli, server.socket_dir, "--db-user", "postgres", "--port", "5499")
+    assert (wrong["id"], right["id"]) == ("socket-missing", "socket-connect-ok")
+
+
+def test_regular_file_in_place_of_the_socket(shared_tmp: Path, cli: object) -> None:
+    (shared_tmp / ".s.PGSQL.5432").write_text("not a socket")
+    code, finding = probe_json(cli, shared_tmp)
+    assert (code, finding["id"]) == (1, "socket-not-a-socket")
+
+
+@pytest.fixture
+def silent_server(shared_tmp: Path) -> Iterator[Path]:
+    """Accepts connections on a PostgreSQL socket path and never says a word."""
+    path = shared_tmp / ".s.PGSQL.5432"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield shared_tmp
+    stop.set()
+    thread.join(5)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_server_that_never_answers_times_out(silent_server: Path, cli: object) -> None:
+    outcome: list[tuple[int, dict]] = []  # type: ignore[type-arg]
+    worker = threading.Thread(target=lambda: outcome.append(probe_json(cli, silent_server, "--db-user", "x")))
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the probe did not respect --timeout"
+    code, finding = outcome[0]
+    assert (code, finding["id"]) == (1, "socket-timeout")
+
+
+def probe_as_nobody(directory: Path) -> ProbeResult:
+    """Root may enter any directory; an unprivileged child shows what an operator would see."""
+    nobody = pwd.getpwnam("nobody")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            result = probe_socket(str(directory), 5432, SUPERUSER, timeout=2, limit=107)
+            os.write(write_end, pickle.dumps(result))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as stream:
+        data = stream.read()
+    os.waitpid(pid, 0)
+    return pickle.loads(data)
+
+
+@pytest.mark.postgres
+def test_socket_directory_without_permission(pg_factory: object) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop to the nobody user")
+    server = pg_factory().start()  # type: ignore[operator]
+    server.socket_dir.chmod(0o700)
+    assert probe_as_nobody(server.socket_dir).outcome == "permission"
+    server.socket_dir.chmod(0o755)
+    assert probe_as_nobody(server.socket_dir).outcome in ("connected", "auth-failed")
+
+
+def test_probe_credentials_come_from_the_client_url() -> None:
+    ctx = build_context(
+        Options(project_directory=FIXTURES / "compose" / "guide-correct", offline=True), environ={"HOME": "/h"}
+    )
+    assert credentials(ctx) == Credentials("apiuser", "cultivate", None)
+
+
+def test_too_long_socket_dir_is_refused_before_connecting(shared_tmp: Path) -> None:
+    result = probe_socket(str(shared_tmp / ("x" * 120)), 5432, SUPERUSER, timeout=2, limit=107)
+    assert result.outcome == "too-long"
