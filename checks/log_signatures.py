@@ -29,6 +29,8 @@ _PREFILTER = re.compile(
     r"Unix|socket|lock file|data directory|permissions of|chown|chmod|connect|P1001|database server"
 )
 _UNSUPPORTED = r"Invalid argument|Operation not permitted|Operation not supported|No such device or address"
+# libpq's socket message; quotes may arrive escaped (\") inside JSON-structured application logs.
+_ON_SOCKET = r'connection to server on socket \\?"[^"]*\\?" failed: '
 
 
 @dataclass(frozen=True)
@@ -77,20 +79,20 @@ SIGNATURES = (
     _sig(
         CANNOT_CONNECT,
         "enoent",
-        r'connection to server on socket "[^"]*" failed: No such file or directory|could not connect to server: No such file or directory',
+        _ON_SOCKET + r"No such file or directory|could not connect to server: No such file or directory",
     ),
     _sig(
         CANNOT_CONNECT,
         "econnrefused",
-        r'connection to server on socket "[^"]*" failed: Connection refused|could not connect to server: Connection refused',
+        _ON_SOCKET + r"Connection refused|could not connect to server: Connection refused",
     ),
     _sig(
         CANNOT_CONNECT,
         "eacces",
-        r'connection to server on socket "[^"]*" failed: Permission denied|could not connect to server: Permission denied',
+        _ON_SOCKET + r"Permission denied|could not connect to server: Permission denied",
     ),
     _sig(CANNOT_CONNECT, "prisma", r"P1001|Can't reach database server at"),
-    _sig(CANNOT_CONNECT, "other", r'connection to server on socket "[^"]*" failed: |connection failed: .*socket'),
+    _sig(CANNOT_CONNECT, "other", _ON_SOCKET + "|connection failed: .*socket"),
 )
 
 

@@ -86,7 +86,7 @@ def test_real_stale_lock_from_a_second_server(pg_factory: object) -> None:
     second = pg_factory(socket_dir=first.socket_dir)  # type: ignore[operator]
     second.start(wait=False)
     assert second.wait_exit() != 0
-    assert ".s.PGSQL.5432.lock\" already exists" in second.log_text()
+    assert '.s.PGSQL.5432.lock" already exists' in second.log_text()
     scan = scan_lines(second.log_text().splitlines(), "postgres.log")
     assert scan.hits[SOCKET_FAILED].main_cause() == "in-use"
 
@@ -115,20 +115,73 @@ def test_real_libpq_errors_are_classified(pg_factory: object) -> None:
 
 
 QUOTED = [
-    pytest.param('LOG:  could not bind Unix address "/x/.s.PGSQL.5432": Operation not permitted', SOCKET_FAILED, "unsupported-fs", id="lima-eperm"),
-    pytest.param('LOG:  could not bind Unix address "/var/run/postgresql/.s.PGSQL.5432": Invalid argument', SOCKET_FAILED, "unsupported-fs", id="bind-einval"),
-    pytest.param('LOG:  could not bind Unix address "/s/.s.PGSQL.5432": No such device or address', SOCKET_FAILED, "unsupported-fs", id="enxio"),
-    pytest.param('LOG:  could not bind Unix address "/s/.s.PGSQL.5432": Permission denied', SOCKET_FAILED, "permission", id="apparmor"),
-    pytest.param('LOG:  could not bind Unix address "/s/.s.PGSQL.5432": Address already in use', SOCKET_FAILED, "in-use", id="in-use"),
+    pytest.param(
+        'LOG:  could not bind Unix address "/x/.s.PGSQL.5432": Operation not permitted',
+        SOCKET_FAILED,
+        "unsupported-fs",
+        id="lima-eperm",
+    ),
+    pytest.param(
+        'LOG:  could not bind Unix address "/var/run/postgresql/.s.PGSQL.5432": Invalid argument',
+        SOCKET_FAILED,
+        "unsupported-fs",
+        id="bind-einval",
+    ),
+    pytest.param(
+        'LOG:  could not bind Unix address "/s/.s.PGSQL.5432": No such device or address',
+        SOCKET_FAILED,
+        "unsupported-fs",
+        id="enxio",
+    ),
+    pytest.param(
+        'LOG:  could not bind Unix address "/s/.s.PGSQL.5432": Permission denied',
+        SOCKET_FAILED,
+        "permission",
+        id="apparmor",
+    ),
+    pytest.param(
+        'LOG:  could not bind Unix address "/s/.s.PGSQL.5432": Address already in use',
+        SOCKET_FAILED,
+        "in-use",
+        id="in-use",
+    ),
     pytest.param("FATAL:  could not create any Unix-domain sockets", SOCKET_FAILED, "anchor", id="fatal-alone"),
-    pytest.param('FATAL:  data directory "/var/lib/postgresql/data" has wrong ownership', DATA_DIR, "ownership", id="wrong-owner"),
+    pytest.param(
+        'FATAL:  data directory "/var/lib/postgresql/data" has wrong ownership', DATA_DIR, "ownership", id="wrong-owner"
+    ),
     pytest.param("chown: /var/lib/postgresql/data: Permission denied", DATA_DIR, "chown", id="finch-chown"),
-    pytest.param("/usr/bin/chown: changing ownership of '/var/lib/postgresql/data': Operation not permitted", DATA_DIR, "chown", id="podman-chown"),
+    pytest.param(
+        "/usr/bin/chown: changing ownership of '/var/lib/postgresql/data': Operation not permitted",
+        DATA_DIR,
+        "chown",
+        id="podman-chown",
+    ),
     pytest.param("chmod: /var/lib/postgresql/data: Operation not permitted", DATA_DIR, "chmod", id="apple-chmod"),
-    pytest.param('initdb: error: could not change permissions of directory "/var/lib/postgresql/data": Operation not permitted', DATA_DIR, "chmod", id="initdb"),
-    pytest.param("Error: P1001: Can't reach database server at `/var/run/postgresql`:`5432`", CANNOT_CONNECT, "prisma", id="prisma"),
+    pytest.param(
+        'initdb: error: could not change permissions of directory "/var/lib/postgresql/data": Operation not permitted',
+        DATA_DIR,
+        "chmod",
+        id="initdb",
+    ),
+    pytest.param(
+        "Error: P1001: Can't reach database server at `/var/run/postgresql`:`5432`",
+        CANNOT_CONNECT,
+        "prisma",
+        id="prisma",
+    ),
     pytest.param("could not connect to server: No such file or directory", CANNOT_CONNECT, "enoent", id="libpq-13"),
-    pytest.param('connection to server on socket "/tmp/.s.PGSQL.5432" failed: Permission denied', CANNOT_CONNECT, "eacces", id="eacces"),
+    pytest.param(
+        'connection to server on socket "/tmp/.s.PGSQL.5432" failed: Permission denied',
+        CANNOT_CONNECT,
+        "eacces",
+        id="eacces",
+    ),
+    pytest.param(
+        '{"err":"connection to server on socket \\"/s/.s.PGSQL.5432\\" failed: Connection refused"}',
+        CANNOT_CONNECT,
+        "econnrefused",
+        id="json-escaped",
+    ),
 ]
 
 
@@ -142,7 +195,7 @@ def test_quoted_lines_are_classified(line: str, finding: str, cause: str) -> Non
 @pytest.mark.parametrize(
     "line",
     [
-        pytest.param("LOG:  listening on Unix socket \"/var/run/postgresql/.s.PGSQL.5432\"", id="success"),
+        pytest.param('LOG:  listening on Unix socket "/var/run/postgresql/.s.PGSQL.5432"', id="success"),
         pytest.param("LOG:  database system is ready to accept connections", id="ready"),
         pytest.param("[ERROR] something [bold]unrelated[/bold]", id="markup-like"),
         pytest.param("", id="empty"),
@@ -157,7 +210,9 @@ def test_ordinary_lines_are_not_signatures(line: str) -> None:
     [
         pytest.param("2024-05-01 09:12:03.123 UTC [1] LOG:  x", "2024-05-01 09:12:03.123 UTC", id="postgres"),
         pytest.param("2024-05-01T09:12:03.123456789Z FATAL: x", "2024-05-01T09:12:03.123456789Z", id="docker"),
-        pytest.param("database-1  | 2024-05-01 09:12:03.123 UTC [1] LOG: x", "2024-05-01 09:12:03.123 UTC", id="compose-prefix"),
+        pytest.param(
+            "database-1  | 2024-05-01 09:12:03.123 UTC [1] LOG: x", "2024-05-01 09:12:03.123 UTC", id="compose-prefix"
+        ),
         pytest.param("FATAL:  x", None, id="none"),
     ],
 )
@@ -168,9 +223,7 @@ def test_timestamps(line: str, stamp: str | None) -> None:
 def test_bad_utf8_and_overlong_lines_are_survived(tmp_path: Path) -> None:
     log = tmp_path / "mixed.log"
     log.write_bytes(
-        b"\xff\xfe not utf-8 \x80\n"
-        + b"x" * 3_000_000
-        + b"\nFATAL:  could not create any Unix-domain sockets\n"
+        b"\xff\xfe not utf-8 \x80\n" + b"x" * 3_000_000 + b"\nFATAL:  could not create any Unix-domain sockets\n"
     )
     with log.open("rb") as stream:
         scan = scan_lines(iter_lines(stream), "mixed.log")
@@ -180,7 +233,8 @@ def test_bad_utf8_and_overlong_lines_are_survived(tmp_path: Path) -> None:
 
 def test_counts_and_time_span_over_repeated_failures() -> None:
     lines = [
-        f"2024-05-01 09:{minute:02d}:00.000 UTC [1] FATAL:  could not create any Unix-domain sockets" for minute in range(12, 26)
+        f"2024-05-01 09:{minute:02d}:00.000 UTC [1] FATAL:  could not create any Unix-domain sockets"
+        for minute in range(12, 26)
     ]
     scan = scan_lines(lines, "db")
     finding = next(findings_for(scan))

@@ -34,13 +34,23 @@ FAILING = [
     pytest.param("socket-host-path-long-syntax", "macos", "socket-host-path", Status.FAIL, id="host-path-long-syntax"),
     pytest.param("socket-host-path-override", "macos", "socket-host-path", Status.FAIL, id="host-path-in-override"),
     pytest.param("socket-host-path-interpolated", "macos", "socket-host-path", Status.FAIL, id="host-path-from-env"),
-    pytest.param("socket-volume-bind-device-fail", "macos", "socket-volume-bind-device", Status.FAIL, id="bind-device-macos"),
-    pytest.param("socket-volume-bind-device-fail", "linux", "socket-volume-bind-device", Status.WARN, id="bind-device-linux"),
+    pytest.param(
+        "socket-volume-bind-device-fail", "macos", "socket-volume-bind-device", Status.FAIL, id="bind-device-macos"
+    ),
+    pytest.param(
+        "socket-volume-bind-device-fail", "linux", "socket-volume-bind-device", Status.WARN, id="bind-device-linux"
+    ),
     pytest.param("socket-volume-undeclared-fail", "linux", "socket-volume-undeclared", Status.FAIL, id="undeclared"),
     pytest.param("socket-volume-mismatch-fail", "linux", "socket-volume-mismatch", Status.FAIL, id="mismatch"),
-    pytest.param("backend-socket-not-mounted-fail", "linux", "backend-socket-not-mounted", Status.FAIL, id="not-mounted"),
-    pytest.param("database-url-socket-mismatch-fail", "linux", "database-url-socket-mismatch", Status.FAIL, id="url-dir"),
-    pytest.param("database-url-socket-mismatch-port", "linux", "database-url-socket-mismatch", Status.FAIL, id="url-port"),
+    pytest.param(
+        "backend-socket-not-mounted-fail", "linux", "backend-socket-not-mounted", Status.FAIL, id="not-mounted"
+    ),
+    pytest.param(
+        "database-url-socket-mismatch-fail", "linux", "database-url-socket-mismatch", Status.FAIL, id="url-dir"
+    ),
+    pytest.param(
+        "database-url-socket-mismatch-port", "linux", "database-url-socket-mismatch", Status.FAIL, id="url-port"
+    ),
     pytest.param("socket-dir-not-mounted-fail", "linux", "socket-dir-not-mounted", Status.FAIL, id="server-dir"),
     pytest.param("socket-path-too-long-fail", "linux", "socket-path-too-long", Status.FAIL, id="too-long"),
     pytest.param("data-volume-strategy-fail", "macos", "data-volume-strategy", Status.WARN, id="data-host-path-macos"),
@@ -49,7 +59,9 @@ FAILING = [
     pytest.param("compose-invalid-fail", "linux", "compose-invalid", Status.FAIL, id="services-not-mapping"),
     pytest.param("compose-invalid-syntax", "linux", "compose-invalid", Status.FAIL, id="yaml-syntax"),
     pytest.param("compose-invalid-volume-entry", "linux", "compose-invalid", Status.FAIL, id="volume-entry-type"),
-    pytest.param("compose-variable-required-fail", "linux", "compose-variable-required", Status.FAIL, id="required-var"),
+    pytest.param(
+        "compose-variable-required-fail", "linux", "compose-variable-required", Status.FAIL, id="required-var"
+    ),
     pytest.param("guide-incorrect", "macos", "socket-host-path", Status.FAIL, id="guide-incorrect"),
 ]
 

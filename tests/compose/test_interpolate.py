@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from doctor.compose.interpolate import InterpolationSyntaxError, interpolate
+
+ENV = {"SET": "value", "EMPTY": "", "DIR": "/var/run/postgresql"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("${SET}", "value", id="braced"),
+        pytest.param("$SET/x", "value/x", id="bare"),
+        pytest.param("${UNSET:-d}", "d", id="colon-dash-unset"),
+        pytest.param("${EMPTY:-d}", "d", id="colon-dash-empty"),
+        pytest.param("${EMPTY-d}", "", id="dash-empty-is-set"),
+        pytest.param("${UNSET-d}", "d", id="dash-unset"),
+        pytest.param("${SET:+alt}", "alt", id="colon-plus"),
+        pytest.param("${EMPTY:+alt}", "", id="colon-plus-empty"),
+        pytest.param("${EMPTY+alt}", "alt", id="plus-empty-set"),
+        pytest.param("$$SET", "$SET", id="escaped-dollar"),
+        pytest.param("${UNSET:-${DIR}}:/x", "/var/run/postgresql:/x", id="nested-default"),
+        pytest.param("cost $5", "cost $5", id="lone-dollar"),
+        pytest.param("${SET:?boom}", "value", id="required-present"),
+    ],
+)
+def test_forms(text: str, expected: str) -> None:
+    assert interpolate(text, ENV)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "required", "message"),
+    [
+        pytest.param("${UNSET:?set it please}", True, "set it please", id="colon-question"),
+        pytest.param("${EMPTY:?empty is missing}", True, "empty is missing", id="colon-question-empty"),
+        pytest.param("${UNSET?}", True, "required variable UNSET is missing a value", id="question-no-message"),
+        pytest.param("${UNSET}", False, "UNSET is not set; Compose uses a blank string", id="plain-unset"),
+    ],
+)
+def test_missing_variables_are_reported_not_raised(text: str, required: bool, message: str) -> None:
+    value, issues = interpolate(text, ENV)
+    assert value == ""
+    assert [(i.name, i.required, i.message) for i in issues] == [(issues[0].name, required, message)]
+
+
+@pytest.mark.parametrize("text", ["${", "${SET", "${1BAD}", "${SET!x}"])
+def test_bad_syntax_raises_the_syntax_error(text: str) -> None:
+    with pytest.raises(InterpolationSyntaxError):
+        interpolate(text, ENV)
+
+
+@given(st.text(max_size=200))
+def test_any_text_gives_a_value_or_a_syntax_error(text: str) -> None:
+    with contextlib.suppress(InterpolationSyntaxError):
+        interpolate(text, ENV)
