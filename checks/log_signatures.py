@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from doctor.context import Context
-from doctor.logs import LogUnreadable, iter_log_lines
+from doctor.logs import CandidateLines, LogUnreadable, open_log
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.remedies import GUIDE
 
@@ -24,10 +25,14 @@ MAX_EXAMPLES = 4
 _TIMESTAMP = re.compile(
     r"^\s*(?:\S+\s+\|\s+)?(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}| [A-Z]{2,5})?)"
 )
-# One cheap test per line before the specific patterns: most lines of a log match none.
-_PREFILTER = re.compile(
-    r"Unix|socket|lock file|data directory|permissions of|chown|chmod|connect|P1001|database server"
-)
+# One cheap test before the specific patterns: most lines of a log match none.
+# Every signature below contains one of these phrases; keep them in step.
+_KEYWORDS = (
+    "Unix", "permissions of", "lock file", "data directory", "chown", "chmod", "on socket",
+    "connect to server", "connection failed", "P1001", "reach database",
+)  # fmt: skip
+_PREFILTER = re.compile("|".join(map(re.escape, _KEYWORDS)))
+_KEYWORD_BYTES = tuple(keyword.encode() for keyword in _KEYWORDS)
 _UNSUPPORTED = r"Invalid argument|Operation not permitted|Operation not supported|No such device or address"
 # libpq's socket message; quotes may arrive escaped (\") inside JSON-structured application logs.
 _ON_SOCKET = r'connection to server on socket \\?"[^"]*\\?" failed: '
@@ -150,10 +155,24 @@ def scan_lines(lines: Iterable[str], source: str) -> LogScan:
     scan = LogScan(source)
     for number, line in enumerate(lines, 1):
         scan.lines = number
-        match = classify_line(line)
-        if match is not None:
-            scan.hits.setdefault(match.finding, SignatureHits()).add(match.cause, line, f"{source}:{number}")
+        _record(scan, number, line)
     return scan
+
+
+def scan_stream(stream: BinaryIO, source: str) -> LogScan:
+    """The same as scan_lines over a byte stream, without decoding lines that cannot match."""
+    scan = LogScan(source)
+    candidates = CandidateLines(stream, _KEYWORD_BYTES)
+    for number, line in candidates:
+        _record(scan, number, line)
+    scan.lines = candidates.lines
+    return scan
+
+
+def _record(scan: LogScan, number: int, line: str) -> None:
+    match = classify_line(line)
+    if match is not None:
+        scan.hits.setdefault(match.finding, SignatureHits()).add(match.cause, line, f"{scan.source}:{number}")
 
 
 CAUSES = {
@@ -263,8 +282,13 @@ def run(ctx: Context) -> Iterator[Finding]:
     for path in ctx.options.log_files:
         source = "stdin" if path == "-" else Path(path).name
         try:
-            scan = scan_lines(iter_log_lines(path), source)
-        except LogUnreadable as exc:
+            stream = open_log(path)
+            try:
+                scan = scan_stream(stream, source)
+            finally:
+                if path != "-":
+                    stream.close()
+        except (LogUnreadable, OSError) as exc:
             yield Finding("log-file-unreadable", Status.ERROR, f"Cannot read the log {path}: {exc}")
             continue
         produced = list(findings_for(scan))

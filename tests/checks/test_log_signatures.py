@@ -20,6 +20,7 @@ from checks.log_signatures import (
     classify_line,
     findings_for,
     scan_lines,
+    scan_stream,
     timestamp_of,
 )
 from doctor.logs import iter_lines
@@ -226,9 +227,22 @@ def test_bad_utf8_and_overlong_lines_are_survived(tmp_path: Path) -> None:
         b"\xff\xfe not utf-8 \x80\n" + b"x" * 3_000_000 + b"\nFATAL:  could not create any Unix-domain sockets\n"
     )
     with log.open("rb") as stream:
-        scan = scan_lines(iter_lines(stream), "mixed.log")
+        scan = scan_stream(stream, "mixed.log")
     assert scan.lines == 3
     assert scan.hits[SOCKET_FAILED].examples[0].source == "mixed.log:3"
+
+
+def test_overlong_line_keeps_its_head_and_counts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import doctor.logs
+
+    monkeypatch.setattr(doctor.logs, "CHUNK_BYTES", 1000)
+    head = "FATAL:  could not create any Unix-domain sockets "
+    data = (head + "y" * 50_000 + " P1001 hidden in the tail\nlast line: chown: /d: Permission denied\n").encode()
+    scan = scan_stream(io.BytesIO(data), "long")
+    assert scan.lines == 2
+    assert set(scan.hits) == {SOCKET_FAILED, DATA_DIR}
+    assert scan.hits[DATA_DIR].examples[0].source == "long:2"
+    assert len(scan.hits[SOCKET_FAILED].examples[0].text) <= doctor.logs.MAX_LINE_BYTES
 
 
 def test_counts_and_time_span_over_repeated_failures() -> None:
@@ -253,5 +267,38 @@ def test_classifier_never_raises_on_any_text(line: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=2000))
 def test_scanner_never_raises_on_any_bytes(data: bytes) -> None:
-    scan = scan_lines(iter_lines(io.BytesIO(data)), "fuzz")
+    scan = scan_stream(io.BytesIO(data), "fuzz")
     list(findings_for(scan))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "ordinary line",
+                "FATAL:  could not create any Unix-domain sockets",
+                'connection to server on socket "/s/.s.PGSQL.5432" failed: Connection refused',
+                "chown: /data: Permission denied",
+                "x" * 40,
+                "",
+            ]
+        ),
+        max_size=60,
+    ),
+    st.integers(min_value=1, max_value=64),
+)
+def test_streaming_scan_agrees_with_line_scan(lines: list[str], chunk: int) -> None:
+    import doctor.logs
+
+    data = "\n".join(lines).encode()
+    original = doctor.logs.CHUNK_BYTES
+    doctor.logs.CHUNK_BYTES = chunk  # tiny chunks put line ends on every boundary
+    try:
+        streamed = scan_stream(io.BytesIO(data), "s")
+    finally:
+        doctor.logs.CHUNK_BYTES = original
+    by_line = scan_lines(iter_lines(io.BytesIO(data)), "s")
+    assert streamed.lines == by_line.lines
+    summary = lambda scan: {k: (v.count, [e.source for e in v.examples]) for k, v in scan.hits.items()}  # noqa: E731
+    assert summary(streamed) == summary(by_line)
