@@ -246,6 +246,24 @@ CAUSES = {
     ),
 }
 
+LABELS = {
+    "unsupported-fs": "its directory cannot hold sockets (a host folder shared into the VM)",
+    "too-long": "the socket path is too long",
+    "in-use": "the socket is in use or a stale lock file remains",
+    "permission": "permission denied in the socket directory",
+    "missing-dir": "the socket directory does not exist",
+    "anchor": "the cause is not in this excerpt",
+    "ownership": "the data directory has the wrong owner",
+    "mode": "the data directory has the wrong permissions",
+    "chmod": "chmod of the data directory was refused",
+    "chown": "chown of the data directory was refused",
+    "enoent": "no socket file where it looks",
+    "econnrefused": "connection refused (a stale socket)",
+    "eacces": "permission denied on the socket",
+    "prisma": "Prisma P1001",
+    "other": "the connection failed",
+}
+
 TITLES = {
     SOCKET_FAILED: "PostgreSQL could not create its Unix socket",
     DATA_DIR: "PostgreSQL could not use its data directory",
@@ -268,8 +286,8 @@ def findings_for(scan: LogScan) -> Iterator[Finding]:
         yield Finding(
             finding_id,
             Status.FAIL,
-            f"{TITLES[finding_id]}: {cause} ({hits.count} line(s) in {scan.source}{span})",
-            f"Cause: {explanation}.",
+            f"{TITLES[finding_id]}: {LABELS[cause]} ({hits.count} line(s) in {scan.source}{span})",
+            f"Cause ({cause}): {explanation}.",
             tuple(hits.examples),
             Remedy(remedy),
         )

@@ -61,7 +61,8 @@ def test_real_server_on_a_host_share_prints_the_guide_lines(pg_factory: object, 
     report = json.loads(result.out)
     finding = next(f for f in report["findings"] if f["id"] == "log-socket-create-failed")
     assert finding["status"] == "fail"
-    assert "unsupported-fs" in finding["title"]
+    assert "cannot hold sockets" in finding["title"]
+    assert finding["detail"].startswith("Cause (unsupported-fs):")
     assert any("Invalid argument" in e["text"] for e in finding["evidence"])
     assert all(re.match(r"postgres\.log:\d+$", e["source"]) for e in finding["evidence"])
 
