@@ -282,3 +282,38 @@ def shared_tmp() -> Iterator[Path]:
     path = public_tempdir("cd-tmp-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+def run_as_nobody(function: object) -> object:
+    """Run ``function()`` in a forked child as the unprivileged ``nobody`` user; return its result.
+
+    Root may read and enter anything; permission errors only show for an ordinary user.
+    """
+    import pickle
+
+    if os.geteuid() != 0:
+        return function()  # type: ignore[operator]
+    nobody = pwd.getpwnam("nobody")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            try:
+                payload = ("ok", function())  # type: ignore[operator]
+            except Exception as exc:
+                payload = ("raised", repr(exc))
+            os.write(write_end, pickle.dumps(payload))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as stream:
+        data = stream.read()
+    os.waitpid(pid, 0)
+    kind, value = pickle.loads(data)
+    if kind == "raised":
+        raise AssertionError(f"the child raised {value}")
+    return value

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
-import pwd
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,7 +15,7 @@ import pytest
 from checks.socket_probe import credentials
 from doctor.context import Options, build_context
 from doctor.probe import Credentials, ProbeResult, probe_socket
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_as_nobody
 
 SUPERUSER = Credentials("postgres", "postgres")
 
@@ -120,25 +118,9 @@ def test_server_that_never_answers_times_out(silent_server: Path, cli: object) -
 
 
 def probe_as_nobody(directory: Path) -> ProbeResult:
-    """Root may enter any directory; an unprivileged child shows what an operator would see."""
-    nobody = pwd.getpwnam("nobody")
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        try:
-            os.close(read_end)
-            os.setgroups([])
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            result = probe_socket(str(directory), 5432, SUPERUSER, timeout=2, limit=107)
-            os.write(write_end, pickle.dumps(result))
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as stream:
-        data = stream.read()
-    os.waitpid(pid, 0)
-    return pickle.loads(data)
+    result = run_as_nobody(lambda: probe_socket(str(directory), 5432, SUPERUSER, timeout=2, limit=107))
+    assert isinstance(result, ProbeResult)
+    return result
 
 
 @pytest.mark.postgres

@@ -188,3 +188,18 @@ services:
         ("volume", None, "/e", False),
         ("tmpfs", None, "/f", False),
     ]
+
+
+def test_unreadable_file_is_a_problem_for_an_ordinary_user(tmp_path: Path) -> None:
+    from tests.conftest import public_tempdir, run_as_nobody
+
+    directory = public_tempdir("cd-unreadable-")
+    try:
+        (directory / "compose.yaml").write_text("services: {}\n")
+        (directory / "compose.yaml").chmod(0o000)
+        problems = run_as_nobody(lambda: [p.message for p in load_project(directory, environ={}).problems])  # type: ignore[union-attr]
+        assert problems == ["cannot read the file: Permission denied"]
+    finally:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
