@@ -249,7 +249,7 @@ def hostshare() -> Iterator[object]:
         source.mkdir()
         mountpoint.mkdir()
         source.chmod(0o777)
-        args = [sys.executable, "-m", "tests.support.hostshare", str(source), str(mountpoint)]
+        args = [sys.executable, "-m", "lab.hostshare", str(source), str(mountpoint)]
         if refuse_chown:
             args.append("--refuse-chown")
         process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

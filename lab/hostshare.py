@@ -7,7 +7,7 @@ binding it, so a socket directory on such a share kills the server with the guid
 lines. This module reproduces exactly that on Linux, so the failure is produced by a real
 server instead of being pasted into a fixture.
 
-Run as a program: ``python -m tests.support.hostshare SOURCE MOUNTPOINT [--refuse-chown]``;
+Run as a program: ``python -m lab.hostshare SOURCE MOUNTPOINT [--refuse-chown]``;
 it stays in the foreground until unmounted (``fusermount3 -u MOUNTPOINT``).
 """
 

@@ -1,0 +1,68 @@
+"""``lab/lab`` (or ``python -m lab``): bring the lab's engine, image and scenarios up by hand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lab import lab_dir, requirements
+from lab.engine import default_engine, teardown
+from lab.image import ensure_image
+from lab.scenarios import ScenarioError, load, names, up
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lab/lab", description="The cultivate doctor lab.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("install", help="apt-get install what the lab needs (root)")
+    commands.add_parser("up", help="start the private engine and build the image")
+    commands.add_parser("down", help="stop the engine and remove everything it holds")
+    commands.add_parser("status", help="say whether the engine runs and what it needs")
+    commands.add_parser("list", help="list the scenarios")
+    scenario = commands.add_parser("scenario", help="bring one scenario up and leave it running")
+    scenario.add_argument("name")
+    args = parser.parse_args(argv)
+    engine = default_engine()
+
+    if args.command == "install":
+        requirements.install()
+        return 0
+    if args.command == "list":
+        for name in names():
+            print(f"{name:18} {load(name).description}")
+        return 0
+    if args.command == "status":
+        problem = requirements.why_unavailable()
+        running = engine.pid() is not None
+        print(f"engine: {'running, DOCKER_HOST=' + engine.host if running else 'stopped'}")
+        print(f"requirements: {problem or 'all present'}")
+        return 0
+    if args.command == "down":
+        teardown(lab_dir())
+        print(f"lab: engine stopped; {lab_dir()} and its mounts removed")
+        return 0
+    problem = requirements.why_unavailable()
+    if problem:
+        print(f"lab: {problem}", file=sys.stderr)
+        return 2
+    engine.start()
+    image = ensure_image(engine.host)
+    if args.command == "up":
+        print(f"export DOCKER_HOST={engine.host}\n# image: {image}")
+        return 0
+    try:
+        deployment = up(engine, args.name, image)
+    except ScenarioError as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return 1
+    print(f"export DOCKER_HOST={engine.host}")
+    print(f"# project {deployment.project} in {deployment.workdir}")
+    print(f"# look:  docker-compose -p {deployment.project} -f {deployment.workdir}/compose.yaml ps")
+    print(
+        f"# down:  docker-compose -p {deployment.project} -f {deployment.workdir}/{deployment.scenario.deploy_file} down -v"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,269 @@
+"""Scenario deployments: a Compose file plus the state it must reach, brought up with the real
+``docker-compose`` under a unique project name and always torn down with its volumes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab import LAB_LABEL, REPO, ROOT, lab_dir
+from lab.engine import Engine
+
+SCENARIOS = ROOT / "scenarios"
+SOCKET_FILE = ".s.PGSQL.5432"
+
+
+class ScenarioError(RuntimeError):
+    pass
+
+
+def names() -> list[str]:
+    return sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.yaml").is_file())
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    directory: Path
+    spec: dict[str, Any]
+
+    @property
+    def description(self) -> str:
+        return " ".join(str(self.spec.get("description", "")).split())
+
+    @property
+    def share(self) -> str:
+        return str(self.spec.get("share", "none"))
+
+    @property
+    def deploy_file(self) -> str:
+        return str(self.spec.get("deploy", "compose.yaml"))
+
+    @property
+    def expect(self) -> dict[str, Any]:
+        return dict(self.spec.get("expect", {}))
+
+
+def load(name: str) -> Scenario:
+    directory = SCENARIOS / name
+    if not (directory / "scenario.yaml").is_file():
+        raise ScenarioError(f"no scenario {name!r}; known: {', '.join(names())}")
+    return Scenario(name, directory, yaml.safe_load((directory / "scenario.yaml").read_text()))
+
+
+@dataclass
+class Share:
+    """A FUSE host share mounted for one deployment (see lab/hostshare.py)."""
+
+    source: Path
+    mountpoint: Path
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def mount(cls, root: Path, *, refuse_chown: bool) -> Share:
+        source, mountpoint = root / "share-source", root / "share"
+        source.mkdir(parents=True)
+        mountpoint.mkdir()
+        source.chmod(0o777)
+        for sub in ("socket", "data"):
+            (source / sub).mkdir()
+            (source / sub).chmod(0o777)
+        args = [sys.executable, "-m", "lab.hostshare", str(source), str(mountpoint)]
+        if refuse_chown:
+            args.append("--refuse-chown")
+        process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while not os.path.ismount(mountpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise ScenarioError("the FUSE host share did not mount")
+            time.sleep(0.05)
+        return cls(source, mountpoint, process)
+
+    def unmount(self) -> None:
+        subprocess.run(["fusermount3", "-u", "-z", str(self.mountpoint)], check=False, capture_output=True)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(5)
+
+
+@dataclass
+class Deployment:
+    scenario: Scenario
+    engine: Engine
+    image: str
+    project: str
+    workdir: Path
+    share: Share | None = None
+    log: list[str] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        env = {**self.engine.env(), "LAB_IMAGE": self.image, "COMPOSE_PROJECT_NAME": self.project}
+        if self.share is not None:
+            env["LAB_SHARE"] = str(self.share.mountpoint)
+        return env
+
+    def compose(self, *args: str, file: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        command = [
+            "docker-compose",
+            "-p",
+            self.project,
+            "-f",
+            str(self.workdir / (file or self.scenario.deploy_file)),
+            *args,
+        ]
+        done = subprocess.run(command, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
+        self.log.append(f"$ {' '.join(command)}\n{done.stdout}{done.stderr}")
+        return done
+
+    def client(self) -> Any:
+        import docker
+
+        return docker.DockerClient(base_url=self.engine.host, version="auto", timeout=30)
+
+    def container(self, service: str) -> Any:
+        client = self.client()
+        found = client.containers.list(
+            all=True,
+            filters={"label": [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]},
+        )
+        return found[0] if found else None
+
+    def state(self, service: str) -> dict[str, Any]:
+        container = self.container(service)
+        if container is None:
+            return {"state": "missing"}
+        container.reload()
+        state = container.attrs["State"]
+        return {
+            "state": state["Status"],
+            "exit_code": state["ExitCode"],
+            "health": state.get("Health", {}).get("Status"),
+        }
+
+    def logs(self, service: str) -> str:
+        container = self.container(service)
+        if container is None:
+            return ""
+        raw: bytes = container.logs(stdout=True, stderr=True)
+        return raw.decode("utf-8", errors="replace")
+
+    def socket_path(self) -> Path | None:
+        """Where the server's socket file lives on this machine, whatever holds the directory."""
+        if self.scenario.share == "socket" and self.share is not None:
+            return self.share.source / "socket" / SOCKET_FILE
+        container = self.container("database")
+        if container is None:
+            return None
+        for mount in container.attrs.get("Mounts", []):
+            if mount.get("Type") == "volume" and mount.get("Name", "").endswith("_db_socket"):
+                return Path(mount["Source"]) / SOCKET_FILE
+        return None
+
+    def mounts(self, service: str) -> dict[str, dict[str, Any]]:
+        container = self.container(service)
+        return {} if container is None else {m["Destination"]: m for m in container.attrs.get("Mounts", [])}
+
+    def run_steps(self) -> None:
+        for step in self.scenario.spec.get("steps", []):
+            if "wait" in step:
+                self.wait_for(step["wait"], timeout=90)
+            elif "kill" in step:
+                self.container(step["kill"]).kill(signal="SIGKILL")
+            elif "stop" in step:
+                self.container(step["stop"]).stop(timeout=20)
+            else:
+                raise ScenarioError(f"unknown step {step!r}")
+
+    def wait_for(self, conditions: dict[str, Any], timeout: float = 90) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.satisfied(conditions):
+                return True
+            time.sleep(0.5)
+        return False
+
+    def satisfied(self, conditions: dict[str, Any]) -> bool:
+        for key, wanted in conditions.items():
+            if key in ("database", "backend"):
+                state = self.state(key)
+                if state["state"] != wanted["state"]:
+                    return False
+                code = wanted.get("exit_code")
+                if code == "nonzero" and state["exit_code"] == 0:
+                    return False
+                if isinstance(code, int) and state["exit_code"] != code:
+                    return False
+                if "health" in wanted and state["health"] != wanted["health"]:
+                    return False
+            elif key in ("database_log", "backend_log"):
+                text = self.logs(key.removesuffix("_log"))
+                lines = wanted if isinstance(wanted, list) else [wanted]
+                if not all(line in text for line in lines):
+                    return False
+            elif key == "socket_file":
+                path = self.socket_path()
+                present = path is not None and path.exists()
+                if present != (wanted == "present"):
+                    return False
+        return True
+
+    def down(self) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
+        _sweep(self.engine, self.project)
+        if self.share is not None:
+            self.share.unmount()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _sweep(engine: Engine, project: str) -> None:
+    """Remove whatever ``down`` left of the project (it never should; this is the safety net)."""
+    import docker
+
+    client = docker.DockerClient(base_url=engine.host, version="auto", timeout=30)
+    try:
+        label = f"com.docker.compose.project={project}"
+        for container in client.containers.list(all=True, filters={"label": label}):
+            container.remove(force=True, v=True)
+        for volume in client.volumes.list():
+            if (volume.attrs.get("Labels") or {}).get("com.docker.compose.project") == project:
+                volume.remove(force=True)
+    finally:
+        client.close()
+
+
+def up(engine: Engine, name: str, image: str, *, wait: float = 120) -> Deployment:
+    """Bring a scenario up and run its steps. The caller must call ``down()``, even on failure."""
+    scenario = load(name)
+    project = f"lab-{name}-{uuid.uuid4().hex[:6]}"
+    workdir = lab_dir() / "deployments" / project
+    shutil.copytree(scenario.directory, workdir)
+    deployment = Deployment(scenario, engine, image, project, workdir)
+    try:
+        if scenario.share != "none":
+            deployment.share = Share.mount(workdir / "mnt", refuse_chown=scenario.share == "data-refuse-chown")
+        done = deployment.compose("up", "-d", timeout=wait)
+        if done.returncode != 0 and "unhealthy" not in done.stderr:
+            raise ScenarioError(f"docker-compose up failed:\n{done.stdout}{done.stderr}")
+        deployment.run_steps()
+        deployment.wait_for(scenario.expect, timeout=wait)
+    except BaseException:
+        deployment.down()
+        raise
+    return deployment
+
+
+def labels() -> dict[str, str]:
+    return {LAB_LABEL: "1"}
