@@ -1,17 +1,24 @@
-"""The registry: every check, in the order it runs. Files first, then the engine, then logs and
-the live socket, so that the cheap checks report even when a slow one times out."""
+"""The registry: every check, in the order it runs. Files first, then the engine (volumes,
+containers, their logs, the socket from every vantage point), then the given logs and socket,
+so that the cheap checks report even when a slow one times out. The engine itself is contacted
+once, while the context is built, because what it says about the runtime sets the target OS
+that every check's severities depend on."""
 
 from __future__ import annotations
 
 from checks import (
     compose_file,
+    container_logs,
+    containers,
     data_volume,
     engine,
+    engine_volumes,
     log_signatures,
     socket_mounts,
     socket_path_length,
     socket_probe,
     socket_sharing,
+    socket_vantage,
     start_order,
 )
 from doctor.runner import Check
@@ -24,6 +31,10 @@ CHECKS: list[Check] = [
     data_volume,
     start_order,
     engine,
+    engine_volumes,
+    containers,
+    container_logs,
+    socket_vantage,
     log_signatures,
     socket_probe,
 ]

@@ -1,22 +1,44 @@
-"""Check: the live engine (volumes, containers, container logs). Placeholder until live diagnosis."""
+"""Check: the container engine answers, and which runtime it is."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from doctor.context import Context
-from doctor.models import Finding, Status
+from doctor.models import Evidence, Finding, Remedy, Status
 
 ID = "engine"
-SUMMARY = "Volumes and containers on the Docker/Finch engine (not available yet)"
+SUMMARY = "The container engine answers; which runtime and VM it is"
 
 
 def run(ctx: Context) -> Iterator[Finding]:
     if ctx.options.offline:
         yield Finding(ID, Status.SKIP, "Engine checks skipped: --offline")
         return
+    endpoint = ctx.endpoint
+    if ctx.engine_error is not None and endpoint is not None:
+        error = ctx.engine_error
+        yield Finding(
+            "engine-unreachable",
+            Status.WARN,
+            f"Cannot reach the container engine: {error.explanation}",
+            f"Endpoint {endpoint.url}, chosen from {endpoint.reason}. The file, log and socket checks "
+            "still ran; the live checks (volumes, containers, container logs, probes) did not.",
+            (Evidence(endpoint.url, error.detail[:500]),),
+            Remedy(error.remedy),
+        )
+        return
+    engine = ctx.engine
+    if engine is None or endpoint is None:
+        yield Finding(ID, Status.SKIP, "No engine was contacted")
+        return
+    runtime = engine.runtime
     yield Finding(
-        ID,
-        Status.SKIP,
-        "Engine checks are not available in this version; only files, logs and sockets are examined",
+        "engine-info",
+        Status.INFO,
+        f"Engine: {runtime.description}, API {runtime.api_version}",
+        f"Endpoint {endpoint.url}, chosen from {endpoint.reason}. VM/host OS {runtime.vm_os or 'unknown'}, "
+        f"kernel {runtime.kernel or 'unknown'}; containers judged as running on {ctx.target_os} "
+        f"({ctx.target_os_reason}).",
+        (Evidence("version", str(engine.version.get("Version", ""))), Evidence("info", runtime.vm_os)),
     )

@@ -103,9 +103,7 @@ def finding_for(result: ProbeResult, creds: Credentials, timeout: float) -> Find
 def run(ctx: Context) -> Iterator[Finding]:
     directory = ctx.options.socket_dir
     if not directory:
-        yield Finding(
-            ID, Status.SKIP, "No --socket-dir given (probes through the engine arrive with the engine checks)"
-        )
+        yield Finding(ID, Status.SKIP, "No --socket-dir given (the engine's volumes are probed by socket-vantage)")
         return
     creds = credentials(ctx)
     limit = MAX_SOCKET_PATH.get(host_os(), MAX_SOCKET_PATH["linux"])

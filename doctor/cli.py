@@ -60,8 +60,23 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     other.add_argument("--port", type=_port, default=5432, help="PostgreSQL port of the socket (default 5432)")
     other.add_argument("--db-user", metavar="USER", help="role for the probe (default: from DATABASE_URL, PGUSER)")
     other.add_argument("--db-name", metavar="NAME", help="database for the probe (default: from DATABASE_URL)")
-    other.add_argument("--offline", action="store_true", help="do not contact the container engine")
-    other.add_argument("--timeout", type=_seconds, default=5.0, help="seconds for each external call (default 5)")
+    engine = parser.add_argument_group("the container engine")
+    engine.add_argument(
+        "--docker-host", metavar="URL", help="engine endpoint (default: DOCKER_HOST, the CLI context, known sockets)"
+    )
+    engine.add_argument("--offline", action="store_true", help="do not contact the container engine")
+    engine.add_argument("--read-only", action="store_true", help="no exec in containers and no probe container")
+    engine.add_argument(
+        "--log-lines",
+        type=_positive,
+        default=5000,
+        metavar="N",
+        help="last N lines of each container's log (default 5000)",
+    )
+    engine.add_argument(
+        "--since", type=_since, metavar="WHEN", help="container logs since WHEN: epoch seconds, or 10m, 2h, 1d ago"
+    )
+    engine.add_argument("--timeout", type=_seconds, default=5.0, help="seconds for each external call (default 5)")
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
     output.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically)")
@@ -78,6 +93,29 @@ def _port(text: str) -> int:
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port {value} is outside 1-65535")
     return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _since(text: str) -> int:
+    """Epoch seconds (Finch parses `since` as an integer), from '1700000000' or '10m', '2h', '1d'."""
+    import time
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if text[-1:] in units:
+            return int(time.time() - float(text[:-1]) * units[text[-1]])
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (use epoch seconds or 10m, 2h, 1d)") from None
 
 
 def _seconds(text: str) -> float:
@@ -136,6 +174,10 @@ def run_doctor(args: argparse.Namespace) -> int:
         db_name=args.db_name,
         offline=args.offline,
         timeout=args.timeout,
+        docker_host=args.docker_host,
+        read_only=args.read_only,
+        log_lines=args.log_lines,
+        since=args.since,
     )
     try:
         ctx = build_context(options)

@@ -11,6 +11,8 @@ from pathlib import Path
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
+from doctor.engine.endpoint import Endpoint, resolve
+from doctor.engine.session import EngineSession, EngineUnreachable, connect
 from doctor.models import Target
 from doctor.postgres import client_targets
 from doctor.redact import Redactor
@@ -34,6 +36,10 @@ class Options:
     db_name: str | None = None
     offline: bool = False
     timeout: float = 5.0
+    docker_host: str | None = None
+    read_only: bool = False
+    log_lines: int = 5000
+    since: int | None = None  # epoch seconds
 
 
 @dataclass
@@ -44,10 +50,15 @@ class Context:
     project: ComposeProject | None
     environ: Mapping[str, str]
     redactor: Redactor
+    endpoint: Endpoint | None = None
+    engine: EngineSession | None = None
+    engine_error: EngineUnreachable | None = None
 
     @property
     def runtime(self) -> str:
-        """The command the operator types: finch on macOS, docker elsewhere, until the engine says."""
+        """The command the operator types: the engine's, else finch on macOS and docker elsewhere."""
+        if self.engine is not None:
+            return self.engine.runtime.command
         return "finch" if self.target_os == "macos" else "docker"
 
     def target(self) -> Target:
@@ -58,7 +69,7 @@ class Context:
         return Target(
             os=self.target_os,
             os_reason=self.target_os_reason,
-            runtime=None,
+            runtime=self.engine.runtime.name if self.engine is not None else None,
             project=project.name if project else None,
             compose_files=tuple(project.texts or project.files) if project else (),
             project_directory=str(self.options.project_directory),
@@ -99,7 +110,25 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
         target_os, reason = host_os(), "this machine's OS (--target-os auto)"
     else:
         target_os, reason = options.target_os, "--target-os"
-    return Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
+    ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
+    if not options.offline:
+        _reach_engine(ctx)
+    return ctx
+
+
+def _reach_engine(ctx: Context) -> None:
+    """Connect once, bounded by the timeout; what the engine says about where containers run
+    replaces the guess of --target-os auto, so every check judges severities the same way."""
+    home = ctx.environ.get("HOME", str(Path.home()))
+    ctx.endpoint = resolve(ctx.options.docker_host, ctx.environ, home)
+    try:
+        ctx.engine = connect(ctx.endpoint, ctx.options.timeout, host_os())
+    except EngineUnreachable as exc:
+        ctx.engine_error = exc
+        return
+    runtime = ctx.engine.runtime
+    if ctx.options.target_os == "auto" and runtime.target_os is not None:
+        ctx.target_os, ctx.target_os_reason = runtime.target_os, f"the engine: {runtime.description}"
 
 
 def _redactor(project: ComposeProject | None, environ: Mapping[str, str], options: Options) -> Redactor:

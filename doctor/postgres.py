@@ -46,17 +46,18 @@ def image_is_postgres(image: str) -> bool:
 
 
 def is_database(service: Service) -> bool:
-    if image_is_postgres(service.image):
+    holds_data = "PGDATA" in service.environment or any(
+        canonical_dir(m.target).startswith("/var/lib/postgresql") for m in service.mounts
+    )
+    if holds_data:
         return True
-    if any(canonical_dir(m.target).startswith("/var/lib/postgresql") for m in service.mounts):
-        return True
-    if "PGDATA" in service.environment:
-        return True
-    names = set(service.environment)
-    if {"POSTGRES_PASSWORD", "POSTGRES_HOST_AUTH_METHOD"} & names:
-        # Backends often carry POSTGRES_* too; one that points libpq somewhere is a client.
-        return not client_targets(service)
-    return False
+    # A service that points libpq at a socket is a client, even on a PostgreSQL image (a migration
+    # job, a backend built on the image) or with POSTGRES_* variables, unless it holds data.
+    if client_targets(service):
+        return False
+    return image_is_postgres(service.image) or bool(
+        {"POSTGRES_PASSWORD", "POSTGRES_HOST_AUTH_METHOD"} & set(service.environment)
+    )
 
 
 def database_services(project: ComposeProject) -> list[Service]:

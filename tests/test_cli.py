@@ -59,10 +59,12 @@ def test_exit_codes(cli: object, directory: Path, extra: list[str], code: int) -
 
 
 def test_json_schema(cli: object) -> None:
-    result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "json")  # type: ignore[operator]
+    result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "json", "--offline")  # type: ignore[operator]
     report = json.loads(result.out)
     assert report["schema"] == 1
-    assert set(report) == {"schema", "tool", "generated_at", "target", "status", "summary", "findings"}
+    assert set(report) == {"schema", "tool", "generated_at", "target", "status", "root_cause", "summary", "findings"}
+    assert report["root_cause"]["findings"][0] == "socket-host-path"
+    assert report["root_cause"]["next_step"].startswith("Mount the named volume db_socket")
     assert set(report["target"]) >= {"os", "runtime", "project", "compose_files", "project_directory"}
     assert report["target"]["project"] == "guide-incorrect"
     assert report["status"] == "fail"
@@ -75,12 +77,16 @@ def test_json_schema(cli: object) -> None:
     assert {f["status"] for f in report["findings"]} <= {"ok", "info", "warn", "fail", "skip", "error"}
 
 
-def test_engine_checks_report_skip_with_the_reason(cli: object) -> None:
-    online = json.loads(cli("--project-directory", str(GUIDE_CORRECT), "--format", "json").out)  # type: ignore[operator]
-    offline = json.loads(cli("--project-directory", str(GUIDE_CORRECT), "--format", "json", "--offline").out)  # type: ignore[operator]
+def test_engine_offline_and_unreachable(cli: object, tmp_path: Path) -> None:
+    missing = f"unix://{tmp_path}/no-engine.sock"
+    args = ("--project-directory", str(GUIDE_CORRECT), "--format", "json")
+    online = json.loads(cli(*args, "--docker-host", missing).out)  # type: ignore[operator]
+    offline = json.loads(cli(*args, "--offline").out)  # type: ignore[operator]
     engine = [next(f for f in r["findings"] if f["check"] == "engine") for r in (online, offline)]
-    assert [f["status"] for f in engine] == ["skip", "skip"]
-    assert "--offline" in engine[1]["title"] and "not available" in engine[0]["title"]
+    assert [(f["id"], f["status"]) for f in engine] == [("engine-unreachable", "warn"), ("engine", "skip")]
+    assert "no engine socket" in engine[0]["title"] and "--offline" in engine[1]["title"]
+    live = {"engine-volumes", "containers", "container-logs", "socket-vantage"}
+    assert {f["check"] for f in online["findings"] if f["status"] == "skip"} >= live
 
 
 def test_markdown_report(cli: object) -> None:
@@ -95,7 +101,7 @@ def test_markdown_report(cli: object) -> None:
 def test_output_file_is_written_atomically(cli: object, tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     target.write_text("old")
-    result = cli("--project-directory", str(GUIDE_CORRECT), "--format", "json", "-o", str(target))  # type: ignore[operator]
+    result = cli("--project-directory", str(GUIDE_CORRECT), "--format", "json", "--offline", "-o", str(target))  # type: ignore[operator]
     assert result.code == 0 and result.out == ""
     assert json.loads(target.read_text())["status"] == "ok"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]

@@ -41,6 +41,11 @@ def bind(source: str, target: str) -> Mount:
             id="backend-with-postgres-env",
         ),
         pytest.param(service("redis:7"), False, id="redis"),
+        pytest.param(
+            service("postgres:16", ("backend",), env={"DATABASE_URL": "postgresql://u@localhost/d?host=/s"}),
+            False,
+            id="client-on-a-postgres-image",
+        ),
     ],
 )
 def test_is_database(svc: Service, expected: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from doctor import __version__
 from doctor.models import Finding, Target, overall_status, summary_counts
+from doctor.rootcause import find_root_cause
 
 SCHEMA = 1
 
@@ -44,8 +45,21 @@ def report_dict(target: Target, findings: list[Finding], generated_at: datetime 
             "volumes": [{"key": key, "engine_name": name} for key, name in target.volumes],
         },
         "status": overall_status(findings).value,
+        "root_cause": _root_cause(findings),
         "summary": summary_counts(findings),
         "findings": [finding_dict(f) for f in findings],
+    }
+
+
+def _root_cause(findings: list[Finding]) -> dict[str, Any] | None:
+    cause = find_root_cause(findings)
+    if cause is None:
+        return None
+    return {
+        "statement": cause.statement,
+        "findings": list(cause.findings),
+        "next_step": cause.next_step,
+        "conflict": cause.conflict,
     }
 
 

@@ -7,6 +7,7 @@ import re
 from doctor import __version__
 from doctor.models import Finding, Status, Target, overall_status, summary_counts
 from doctor.render.text_common import GLYPHS, summary_line
+from doctor.rootcause import find_root_cause
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
@@ -24,6 +25,11 @@ def _fence(text: str, language: str = "") -> str:
 
 def render_markdown(target: Target, findings: list[Finding]) -> str:
     out = [f"# cultivate doctor report: {overall_status(findings).value.upper()}\n\n"]
+    cause = find_root_cause(findings)
+    if cause is not None:
+        out.append(f"**Root cause:** {md_escape(cause.statement)}\n\n")
+        out.append(f"**Next step:** {md_escape(cause.next_step)}\n\n")
+        out.append(f"Rests on: {', '.join(f'`{i}`' for i in cause.findings)}\n\n")
     out.append("| | |\n|---|---|\n")
     rows = [
         ("Target OS", f"{target.os} ({target.os_reason})"),

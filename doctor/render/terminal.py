@@ -11,6 +11,7 @@ from rich.markup import escape
 from doctor import __version__
 from doctor.models import Finding, Status, Target, summary_counts
 from doctor.render.text_common import ASCII_GLYPHS, GLYPHS, summary_line
+from doctor.rootcause import find_root_cause
 
 STYLES = {
     Status.OK: "green",
@@ -56,6 +57,12 @@ def render_terminal(console: Console, target: Target, findings: list[Finding], *
         listed = ", ".join(f"{k} → {n}" for k, n in target.volumes)
         console.print(f"volumes: {escape(listed)}", style="dim")
     console.print()
+    cause = find_root_cause(findings)
+    if cause is not None:
+        console.print(f"[bold]Root cause:[/] {escape(cause.statement)}")
+        console.print(f"[bold]Next step:[/] {escape(cause.next_step)}")
+        console.print(f"[dim]rests on {escape(', '.join(cause.findings))}[/]")
+        console.print()
     for finding in findings:
         _finding(console, finding, glyphs, verbose)
     counts = summary_counts(findings)

@@ -1,0 +1,44 @@
+"""Check: the containers' own logs, streamed through the log classifier (bounded, never whole)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks._common import project_or_skip
+from checks.log_signatures import findings_for, scan_stream
+from doctor.context import Context
+from doctor.models import Finding, Status
+
+ID = "container-logs"
+SUMMARY = "The containers' logs show no socket, data-directory or connection failure"
+
+
+def run(ctx: Context) -> Iterator[Finding]:
+    project, skip = project_or_skip(ctx, ID)
+    if project is None:
+        if skip is not None:
+            yield skip
+        return
+    engine = ctx.engine
+    if engine is None:
+        yield Finding(ID, Status.SKIP, "The engine was not reached (see engine)")
+        return
+    containers = engine.project_containers(project.name)
+    if not containers:
+        yield Finding(ID, Status.SKIP, f"No containers of project {project.name} to read logs from")
+        return
+    clean: list[str] = []
+    for container in containers:
+        stream = engine.log_stream(container, tail=ctx.options.log_lines, since=ctx.options.since)
+        try:
+            scan = scan_stream(stream, container.name)
+        finally:
+            stream.close()
+        produced = list(findings_for(scan))
+        yield from produced
+        if not produced:
+            clean.append(f"{container.name} ({scan.lines} lines)")
+    if clean:
+        yield Finding(
+            ID, Status.OK, f"No failure signature in the last {ctx.options.log_lines} lines of {', '.join(clean)}"
+        )

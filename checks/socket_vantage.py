@@ -1,0 +1,177 @@
+"""Check: the socket seen from every vantage point — this machine (the volume's mount point), inside
+each client container (exec), and a short-lived probe container from the database's own image —
+combined into one verdict: "works everywhere" differs from "server up, socket not shared" and from
+"server down"."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from checks._common import project_or_skip
+from checks.containers import SERVICE_LABEL, actual_mount
+from checks.socket_probe import credentials
+from doctor.compose.model import canonical_dir
+from doctor.context import Context, host_os
+from doctor.engine.session import PROBE_LABEL
+from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.postgres import MAX_SOCKET_PATH
+from doctor.probe import probe_socket
+from doctor.remedies import GUIDE
+from doctor.topology import client_uses, server_uses
+
+ID = "socket-vantage"
+SUMMARY = "The socket answers from this machine, inside each client, and from a probe container"
+_NOT_FOUND = ("executable file not found", "no such file or directory", "not found")
+
+
+@dataclass(frozen=True)
+class Sight:
+    vantage: str  # host | client:<service> | probe
+    answered: bool | None  # True: the server answered; False: no socket/no answer; None: could not look
+    detail: str
+
+
+def _pg_isready_answered(code: int) -> bool:
+    # 0 accepting, 1 rejecting (starting up: still a live server); 2 no response; 3 no attempt.
+    return code in (0, 1)
+
+
+def from_host(ctx: Context, db_container: Any, directory: str, port: int) -> Sight:
+    mount = actual_mount(db_container, directory)
+    if mount is None or mount.get("Type") not in ("volume", "bind"):
+        return Sight("host", None, "the socket directory is not on a volume this machine could see")
+    relative = posixpath.relpath(canonical_dir(directory), canonical_dir(str(mount.get("Destination"))))
+    host_dir = os.path.normpath(os.path.join(str(mount.get("Source")), relative))
+    if not os.path.isdir(host_dir):
+        return Sight("host", None, f"{host_dir} is not reachable from this machine (it lives in the engine's VM)")
+    limit = MAX_SOCKET_PATH.get(host_os(), 107)
+    result = probe_socket(host_dir, port, credentials(ctx), timeout=ctx.options.timeout, limit=limit)
+    answered = result.outcome in ("connected", "auth-failed")
+    text = "connected with psycopg" if result.outcome == "connected" else f"{result.outcome}: {result.message}"
+    return Sight("host", answered, f"{result.path}: {text}")
+
+
+def from_client(ctx: Context, container: Any, directory: str, port: int) -> Sight:
+    service = container.labels.get(SERVICE_LABEL, container.name)
+    vantage = f"client:{service}"
+    if (container.attrs.get("State") or {}).get("Status") != "running":
+        return Sight(vantage, None, f"{container.name} is not running")
+    seconds = str(max(1, int(ctx.options.timeout)))
+    code, output = container.exec_run(["pg_isready", "-h", directory, "-p", str(port), "-t", seconds])
+    text = (output or b"").decode(errors="replace").strip()
+    if code in (126, 127) or (any(marker in text.lower() for marker in _NOT_FOUND) and code not in (0, 1, 2)):
+        script = (
+            "import socket,sys;s=socket.socket(socket.AF_UNIX);s.settimeout(float(sys.argv[2]));s.connect(sys.argv[1])"
+        )
+        path = f"{directory.rstrip('/')}/.s.PGSQL.{port}"
+        code, output = container.exec_run(["python3", "-c", script, path, seconds])
+        text = (output or b"").decode(errors="replace").strip().splitlines()[-1:] or ["connected"]
+        if code in (126, 127):
+            return Sight(vantage, None, "the container has neither pg_isready nor python3")
+        return Sight(vantage, code == 0, f"python3 connect to {path}: {'ok' if code == 0 else text[0]}")
+    return Sight(vantage, _pg_isready_answered(code), f"pg_isready: {text or f'exit {code}'}")
+
+
+def from_probe(ctx: Context, db_container: Any, directory: str, port: int, project: str) -> Sight:
+    mount = actual_mount(db_container, directory)
+    if mount is None or mount.get("Type") not in ("volume", "bind"):
+        return Sight("probe", None, "the socket directory is private to the database container")
+    source = mount.get("Name") if mount.get("Type") == "volume" else mount.get("Source")
+    client = ctx.engine.client if ctx.engine is not None else None
+    if client is None:
+        return Sight("probe", None, "no engine")
+    seconds = str(max(1, int(ctx.options.timeout)))
+    probe = None
+    try:
+        probe = client.containers.create(
+            db_container.image.id,
+            entrypoint=["pg_isready"],
+            command=["-h", directory, "-p", str(port), "-t", seconds],
+            volumes={source: {"bind": str(mount.get("Destination")), "mode": "ro"}},
+            labels={PROBE_LABEL: project},
+            network_mode="none",
+            user="postgres",
+        )
+        probe.start()
+        code = int(probe.wait(timeout=ctx.options.timeout + 10).get("StatusCode", 2))
+        sight = Sight(
+            "probe",
+            _pg_isready_answered(code),
+            f"pg_isready in a probe container: {probe.logs().decode(errors='replace').strip() or f'exit {code}'}",
+        )
+    except Exception as exc:  # an image without pg_isready, or an engine error: say so, do not crash
+        sight = Sight("probe", None, f"the probe container could not run: {str(exc)[:200]}")
+    if probe is not None:
+        try:
+            probe.remove(force=True)
+        except Exception as exc:  # say so: a probe left behind must be visible, and is labelled
+            note = (
+                f"; the probe container {probe.name} could not be removed ({str(exc)[:100]}): docker rm -f {probe.name}"
+            )
+            sight = Sight(sight.vantage, sight.answered, sight.detail + note)
+    return sight
+
+
+def verdict(sights: list[Sight]) -> tuple[Status, str]:
+    server_side = [s for s in sights if not s.vantage.startswith("client:") and s.answered is not None]
+    clients = [s for s in sights if s.vantage.startswith("client:") and s.answered is not None]
+    server_up = any(s.answered for s in server_side)
+    if server_up and clients and all(s.answered for s in clients):
+        return Status.OK, "The socket works everywhere: the server answers from every vantage point"
+    if server_up and clients:
+        blind = ", ".join(s.vantage.split(":", 1)[1] for s in clients if not s.answered)
+        return (
+            Status.FAIL,
+            f"Server up, socket not shared with {blind}: the server answers, but not where the client looks",
+        )
+    if server_up:
+        return Status.OK, "The server answers on its socket (no client could be asked)"
+    if server_side or clients:
+        return Status.FAIL, "Server down: nothing answers on the socket from any vantage point"
+    return Status.SKIP, "No vantage point could look at the socket"
+
+
+def run(ctx: Context) -> Iterator[Finding]:
+    project, skip = project_or_skip(ctx, ID)
+    if project is None:
+        if skip is not None:
+            yield skip
+        return
+    if ctx.engine is None:
+        yield Finding(ID, Status.SKIP, "The engine was not reached (see engine)")
+        return
+    servers = server_uses(project)
+    containers = {c.labels.get(SERVICE_LABEL): c for c in ctx.engine.project_containers(project.name)}
+    server = next((use for use in servers if use.service.name in containers), None)
+    if server is None:
+        yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
+        return
+    db_container = containers[server.service.name]
+    sights = [from_host(ctx, db_container, server.directory, server.port)]
+    if ctx.options.read_only:
+        sights.append(Sight("probe", None, "not run: --read-only forbids exec and probe containers"))
+    else:
+        sights.append(from_probe(ctx, db_container, server.directory, server.port, project.name))
+        for use in client_uses(project):
+            if use.service.name in containers:
+                sights.append(from_client(ctx, containers[use.service.name], use.directory, use.port))
+    status, title = verdict(sights)
+    evidence = tuple(
+        Evidence(
+            s.vantage,
+            ("answered — " if s.answered else "no answer — " if s.answered is False else "not looked — ") + s.detail,
+        )
+        for s in sights
+    )
+    remedy = None
+    if status is Status.FAIL:
+        remedy = Remedy(
+            f"Mount the database's socket volume in every client at the directory in its DATABASE_URL ({GUIDE})."
+            if "not shared" in title
+            else "Start the database and read its log (container-logs): the socket appears only once the server runs."
+        )
+    yield Finding("socket-vantage", status, title, "What each vantage point saw is in the evidence.", evidence, remedy)

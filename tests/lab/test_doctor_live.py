@@ -1,0 +1,204 @@
+"""The doctor against every lab scenario on a real engine: the right finding ids, root cause and
+verdict, asserted from the JSON report; and proof that it changes nothing on the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from doctor.engine.session import PROBE_LABEL
+from lab.scenarios import Deployment
+
+pytestmark = pytest.mark.lab
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def doctor(deployment: Deployment, *extra: str) -> dict[str, Any]:
+    env = {**os.environ, **{k: v for k, v in deployment.env().items() if k.startswith("LAB_")}}
+    env.pop("DOCKER_HOST", None)
+    command = [
+        sys.executable, "-m", "doctor", "--format", "json",
+        "--project-directory", str(deployment.workdir), "-p", deployment.project,
+        "--docker-host", deployment.engine.host, *extra,
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)
+
+
+def by_id(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for finding in report["findings"]:
+        found.setdefault(finding["id"], []).append(finding)
+    return found
+
+
+def problems(report: dict[str, Any]) -> set[str]:
+    return {f["id"] for f in report["findings"] if f["status"] in ("fail", "warn")}
+
+
+EXPECTED = [
+    pytest.param("host-share", {"socket-host-path", "log-socket-create-failed", "container-not-running",
+                                "log-backend-cannot-connect", "socket-vantage"}, "socket-host-path", id="host-share"),
+    pytest.param("volume-mismatch", {"socket-volume-mismatch", "container-socket-mount-drift", "socket-vantage",
+                                     "log-backend-cannot-connect"}, "socket-volume-mismatch", id="volume-mismatch"),
+    pytest.param("no-socket-mount", {"backend-socket-not-mounted", "socket-vantage", "log-backend-cannot-connect"},
+                 "backend-socket-not-mounted", id="no-socket-mount"),
+    pytest.param("socket-too-long", {"socket-path-too-long", "log-socket-create-failed", "container-not-running"},
+                 "socket-path-too-long", id="socket-too-long"),
+    pytest.param("db-killed", {"container-not-running", "log-backend-cannot-connect", "socket-vantage"},
+                 "container-not-running", id="db-killed"),
+    pytest.param("db-stopped", {"container-not-running", "log-backend-cannot-connect", "socket-vantage"},
+                 "container-not-running", id="db-stopped"),
+    # On disk the backend mounts a host folder where the database has db_socket: a mismatch (fail)
+    # that outranks the host path (a warn on Linux); the running containers still have the volume.
+    pytest.param("drift", {"container-socket-mount-drift", "socket-host-path", "socket-volume-mismatch"},
+                 "socket-volume-mismatch", id="drift"),
+    pytest.param("data-share-chown", {"log-data-dir-permissions", "container-not-running"}, "log-data-dir-permissions",
+                 id="data-share-chown"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "expected", "first_cause"), EXPECTED)
+def test_doctor_names_what_is_wrong(
+    deploy: Callable[[str], Deployment], name: str, expected: set[str], first_cause: str
+) -> None:
+    report = doctor(deploy(name))
+    assert expected <= problems(report), sorted(problems(report))
+    assert report["status"] == "fail"
+    root = report["root_cause"]
+    assert root is not None and root["findings"][0] == first_cause, root
+    assert root["next_step"]
+    engine = by_id(report)["engine-info"][0]
+    assert "Docker Engine" in engine["title"]
+    assert report["target"]["runtime"] == "docker"
+
+
+def test_guide_failure_chain_and_cause(deploy: Callable[[str], Deployment]) -> None:
+    report = doctor(deploy("host-share"), "--target-os", "macos")
+    found = by_id(report)
+    assert found["socket-host-path"][0]["status"] == "fail"
+    assert found["log-socket-create-failed"][0]["detail"].startswith("Cause (unsupported-fs)")
+    assert found["socket-vantage"][0]["title"].startswith("Server down")
+    statement = report["root_cause"]["statement"]
+    for part in ("host folder", "could not create its socket", "exited with code 1", "cannot reach the server"):
+        assert part in statement, statement
+    evidence = found["log-socket-create-failed"][0]["evidence"]
+    assert all(e["source"].startswith(report["target"]["project"]) for e in evidence)
+    assert any("2026" in e["text"] or "T" in e["text"][:30] for e in evidence)
+
+
+@pytest.mark.parametrize(("name", "cause"), [("db-killed", "econnrefused"), ("db-stopped", "enoent")])
+def test_backend_errors_are_classified_from_container_logs(
+    deploy: Callable[[str], Deployment], name: str, cause: str
+) -> None:
+    finding = by_id(doctor(deploy(name)))["log-backend-cannot-connect"][0]
+    assert finding["detail"].startswith(f"Cause ({cause})")
+
+
+def test_not_shared_is_a_different_verdict_from_server_down(deploy: Callable[[str], Deployment]) -> None:
+    report = doctor(deploy("no-socket-mount"))
+    vantage = by_id(report)["socket-vantage"][0]
+    assert vantage["title"].startswith("Server up, socket not shared with backend")
+    sources = {e["source"]: e["text"] for e in vantage["evidence"]}
+    assert sources["probe"].startswith("answered")
+    assert sources["client:backend"].startswith("no answer")
+
+
+def test_healthy_has_no_failure_and_works_from_every_vantage_point(deploy: Callable[[str], Deployment]) -> None:
+    report = doctor(deploy("healthy"))
+    assert report["status"] != "fail", [f for f in report["findings"] if f["status"] == "fail"]
+    found = by_id(report)
+    vantage = found["socket-vantage"][0]
+    assert vantage["status"] == "ok" and vantage["title"].startswith("The socket works everywhere")
+    assert {e["source"] for e in vantage["evidence"]} == {"host", "probe", "client:backend"}
+    assert all(e["text"].startswith("answered") for e in vantage["evidence"])
+    assert {"socket-volume-ok", "engine-volumes", "containers", "container-logs"} <= set(found)
+
+
+def events_during(deployment: Deployment, action: Callable[[], object]) -> list[dict[str, Any]]:
+    """The engine's events while ``action`` runs, minus the engine's own health checks."""
+    client = deployment.client()
+    time.sleep(1 - time.time() % 1 + 0.05)  # events have whole-second times: start on a fresh second
+    started = int(time.time())
+    action()
+    time.sleep(1)
+    ended = int(time.time()) + 1
+    try:
+        events = list(client.events(since=started, until=ended, decode=True))
+        health = {c.id: _healthcheck_command(c.attrs) for c in client.containers.list(all=True)}
+    finally:
+        client.close()
+    return [e for e in events if not _is_healthcheck(e, health)]
+
+
+def _healthcheck_command(attrs: dict[str, Any]) -> str | None:
+    test = ((attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+    return " ".join(test[1:]) if test and test[0] in ("CMD", "CMD-SHELL") else None
+
+
+def _is_healthcheck(event: dict[str, Any], health: dict[str, str | None]) -> bool:
+    action = str(event.get("Action", ""))
+    if action.startswith("health_status") or action == "exec_die":
+        return True  # exec_die names no command; the exec it ends is judged by its exec_create
+    command = action.split(": ", 1)[1] if ": " in action else ""
+    return action.startswith("exec_") and command != "" and command == health.get(str(event.get("id")))
+
+
+MUTATIONS = {
+    "create",
+    "start",
+    "restart",
+    "stop",
+    "kill",
+    "die",
+    "destroy",
+    "pause",
+    "unpause",
+    "rename",
+    "update",
+    "remove",
+}
+
+
+def volumes_now(deployment: Deployment) -> dict[str, str]:
+    client = deployment.client()
+    try:
+        return {v.name: v.attrs.get("CreatedAt", "") for v in client.volumes.list()}
+    finally:
+        client.close()
+
+
+def test_doctor_changes_nothing_on_the_engine(deploy: Callable[[str], Deployment]) -> None:
+    deployment = deploy("healthy")
+    project = deployment.project
+    volumes_before = volumes_now(deployment)
+    events = events_during(deployment, lambda: doctor(deployment))
+    container_events = [e for e in events if e.get("Type") == "container"]
+    ours = [e for e in container_events if e["Actor"]["Attributes"].get(PROBE_LABEL) == project]
+    theirs = [e for e in container_events if e not in ours]
+    assert {e["Action"] for e in ours} >= {"create", "start", "destroy"}  # the probe ran and was removed
+    assert not [e for e in theirs if e["Action"].split(":")[0] in MUTATIONS], theirs
+    # Docker reports a volume "create" whenever a container mounts an existing named volume (the
+    # probe does); the proof is that the volumes are the very same ones, made at the same time.
+    assert volumes_now(deployment) == volumes_before
+    assert not [e for e in events if e.get("Type") == "volume" and e["Action"] == "destroy"]
+    client = deployment.client()
+    try:
+        assert client.containers.list(all=True, filters={"label": PROBE_LABEL}) == []
+    finally:
+        client.close()
+
+
+def test_read_only_runs_no_exec_and_no_probe(deploy: Callable[[str], Deployment]) -> None:
+    deployment = deploy("healthy")
+    events = events_during(deployment, lambda: doctor(deployment, "--read-only"))
+    assert [e.get("Action") for e in events if e.get("Type") == "container"] == []
