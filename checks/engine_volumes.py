@@ -109,6 +109,7 @@ def _other_projects(wanted: list[WantedVolume], on_engine: list[dict[str, Any]],
             for v in on_engine
             if (v.get("Labels") or {}).get(VOLUME_LABEL) == volume.key
             and (v.get("Labels") or {}).get(PROJECT_LABEL) not in (None, project)
+            and v.get("Name") != volume.engine_name  # that one is volume-foreign-project
         )
         if others:
             yield Finding(

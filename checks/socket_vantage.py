@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,39 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
     return sight
 
 
+def _look(ctx: Context, project: str, containers: dict[Any, Any], db_container: Any, server: Any) -> list[Sight]:
+    """This machine and the client execs look at the same time; the probe container runs after,
+    when this machine could not reach the socket itself (an engine in a VM, or no answer)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        host_job = pool.submit(from_host, ctx, db_container, server.directory, server.port)
+        client_jobs = []
+        if not ctx.options.read_only:
+            client_jobs = [
+                pool.submit(from_client, ctx, containers[use.service.name], use.directory, use.port)
+                for use in client_uses_of(ctx, containers)
+            ]
+        host = host_job.result()
+        probe = _probe_if_needed(ctx, project, db_container, server, host)
+        return [host, probe, *(job.result() for job in client_jobs)]
+
+
+def _probe_if_needed(ctx: Context, project: str, db_container: Any, server: Any, host: Sight) -> Sight:
+    wanted = "never" if ctx.options.read_only else ctx.options.probe_container
+    if wanted == "never":
+        reason = "--read-only forbids exec and probe containers" if ctx.options.read_only else "--probe-container never"
+        return Sight("probe", None, f"not run: {reason}")
+    if wanted == "auto" and host.answered:
+        return Sight("probe", None, "not needed: this machine reached the server's socket directly")
+    if wanted == "auto" and (db_container.attrs.get("State") or {}).get("Status") != "running":
+        return Sight("probe", None, f"not needed: the database container {db_container.name} is not running")
+    return from_probe(ctx, db_container, server.directory, server.port, project)
+
+
+def client_uses_of(ctx: Context, containers: dict[Any, Any]) -> list[Any]:
+    project = ctx.project
+    return [use for use in client_uses(project) if use.service.name in containers] if project else []
+
+
 def verdict(sights: list[Sight]) -> tuple[Status, str]:
     server_side = [s for s in sights if not s.vantage.startswith("client:") and s.answered is not None]
     clients = [s for s in sights if s.vantage.startswith("client:") and s.answered is not None]
@@ -151,14 +185,7 @@ def run(ctx: Context) -> Iterator[Finding]:
         yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
         return
     db_container = containers[server.service.name]
-    sights = [from_host(ctx, db_container, server.directory, server.port)]
-    if ctx.options.read_only:
-        sights.append(Sight("probe", None, "not run: --read-only forbids exec and probe containers"))
-    else:
-        sights.append(from_probe(ctx, db_container, server.directory, server.port, project.name))
-        for use in client_uses(project):
-            if use.service.name in containers:
-                sights.append(from_client(ctx, containers[use.service.name], use.directory, use.port))
+    sights = _look(ctx, project.name, containers, db_container, server)
     status, title = verdict(sights)
     evidence = tuple(
         Evidence(

@@ -67,6 +67,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     engine.add_argument("--offline", action="store_true", help="do not contact the container engine")
     engine.add_argument("--read-only", action="store_true", help="no exec in containers and no probe container")
     engine.add_argument(
+        "--probe-container",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="the probe container: auto (when this machine cannot reach the socket), always, never",
+    )
+    engine.add_argument(
         "--log-lines",
         type=_positive,
         default=5000,
@@ -141,6 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_doctor(args)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug must still end in one paragraph, not a traceback
+        return _usage(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in cultivate doctor; "
+            "please report it with the command line you ran."
+        )
 
 
 def doctor_main(argv: Sequence[str] | None = None) -> int:
@@ -176,6 +187,7 @@ def run_doctor(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         docker_host=args.docker_host,
         read_only=args.read_only,
+        probe_container=args.probe_container,
         log_lines=args.log_lines,
         since=args.since,
     )

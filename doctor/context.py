@@ -38,6 +38,7 @@ class Options:
     timeout: float = 5.0
     docker_host: str | None = None
     read_only: bool = False
+    probe_container: str = "auto"  # auto | always | never
     log_lines: int = 5000
     since: int | None = None  # epoch seconds
 

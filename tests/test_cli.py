@@ -192,3 +192,16 @@ def test_huge_compose_file(tmp_path: Path, cli: object) -> None:
         stream.truncate(50 * 1024 * 1024)
     report = json.loads(cli("--format", "json", cwd=tmp_path).out)  # type: ignore[operator]
     assert any(f["id"] == "compose-invalid" and "MiB" in f["title"] for f in report["findings"])
+
+
+def test_an_internal_error_is_one_paragraph_not_a_traceback(cli: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import doctor.context
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(doctor.context, "build_context", broken)
+    result = cli("--project-directory", str(GUIDE_CORRECT))  # type: ignore[operator]
+    assert result.code == 2
+    assert "internal error: RuntimeError: simulated bug" in result.err
+    assert "Traceback" not in result.err

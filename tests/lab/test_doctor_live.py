@@ -109,8 +109,8 @@ def test_not_shared_is_a_different_verdict_from_server_down(deploy: Callable[[st
     vantage = by_id(report)["socket-vantage"][0]
     assert vantage["title"].startswith("Server up, socket not shared with backend")
     sources = {e["source"]: e["text"] for e in vantage["evidence"]}
-    assert sources["probe"].startswith("answered")
-    assert sources["client:backend"].startswith("no answer")
+    assert sources["host"].startswith("answered")  # the server is up...
+    assert sources["client:backend"].startswith("no answer")  # ...where the client looks, nothing
 
 
 def test_healthy_has_no_failure_and_works_from_every_vantage_point(deploy: Callable[[str], Deployment]) -> None:
@@ -119,8 +119,10 @@ def test_healthy_has_no_failure_and_works_from_every_vantage_point(deploy: Calla
     found = by_id(report)
     vantage = found["socket-vantage"][0]
     assert vantage["status"] == "ok" and vantage["title"].startswith("The socket works everywhere")
-    assert {e["source"] for e in vantage["evidence"]} == {"host", "probe", "client:backend"}
-    assert all(e["text"].startswith("answered") for e in vantage["evidence"])
+    sights = {e["source"]: e["text"] for e in vantage["evidence"]}
+    assert set(sights) == {"host", "probe", "client:backend"}
+    assert sights["host"].startswith("answered") and sights["client:backend"].startswith("answered")
+    assert sights["probe"].startswith("not looked — not needed")  # this machine reached it directly
     assert {"socket-volume-ok", "engine-volumes", "containers", "container-logs"} <= set(found)
 
 
@@ -181,7 +183,7 @@ def test_doctor_changes_nothing_on_the_engine(deploy: Callable[[str], Deployment
     deployment = deploy("healthy")
     project = deployment.project
     volumes_before = volumes_now(deployment)
-    events = events_during(deployment, lambda: doctor(deployment))
+    events = events_during(deployment, lambda: doctor(deployment, "--probe-container", "always"))
     container_events = [e for e in events if e.get("Type") == "container"]
     ours = [e for e in container_events if e["Actor"]["Attributes"].get(PROBE_LABEL) == project]
     theirs = [e for e in container_events if e not in ours]
@@ -198,7 +200,14 @@ def test_doctor_changes_nothing_on_the_engine(deploy: Callable[[str], Deployment
         client.close()
 
 
+def test_probe_container_answers_from_inside(deploy: Callable[[str], Deployment]) -> None:
+    report = doctor(deploy("healthy"), "--probe-container", "always")
+    sights = {e["source"]: e["text"] for e in by_id(report)["socket-vantage"][0]["evidence"]}
+    assert sights["probe"].startswith("answered — pg_isready in a probe container")
+    assert "accepting connections" in sights["probe"]
+
+
 def test_read_only_runs_no_exec_and_no_probe(deploy: Callable[[str], Deployment]) -> None:
     deployment = deploy("healthy")
-    events = events_during(deployment, lambda: doctor(deployment, "--read-only"))
+    events = events_during(deployment, lambda: doctor(deployment, "--read-only", "--probe-container", "always"))
     assert [e.get("Action") for e in events if e.get("Type") == "container"] == []
