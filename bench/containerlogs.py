@@ -41,7 +41,9 @@ COMPOSE = """services:
   database:
     image: {image}
     network_mode: none
-    entrypoint: ["python3", "-c", {writer!r}, "{megabytes}"]
+    entrypoint: ["python3", "/writer.py", "{megabytes}"]
+    volumes:
+      - ./writer.py:/writer.py:ro
 """
 
 
@@ -63,7 +65,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as directory:
             compose = Path(directory) / "compose.yaml"
-            compose.write_text(COMPOSE.format(image=image, writer=WRITER, megabytes=megabytes))
+            (Path(directory) / "writer.py").write_text(WRITER)
+            compose.write_text(COMPOSE.format(image=image, megabytes=megabytes))
             subprocess.run(
                 ["docker-compose", "-p", project, "-f", str(compose), "up", "-d"],
                 env=env,

@@ -15,6 +15,7 @@ from doctor import __version__
 from doctor.render import FORMATS
 
 if TYPE_CHECKING:
+    from doctor.fixflow import FixSummary
     from doctor.models import Finding, Target
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -83,6 +84,13 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
         "--since", type=_since, metavar="WHEN", help="container logs since WHEN: epoch seconds, or 10m, 2h, 1d ago"
     )
     engine.add_argument("--timeout", type=_seconds, default=5.0, help="seconds for each external call (default 5)")
+    fixing = parser.add_argument_group("fixing and support")
+    fixing.add_argument(
+        "--fix", action="store_true", help="rewrite the Compose files to the guide's strategy (asks first)"
+    )
+    fixing.add_argument("--yes", action="store_true", help="with --fix: apply without asking")
+    fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the diff, change nothing")
+    fixing.add_argument("--bundle", metavar="FILE.tar.gz", help="write a redacted support bundle")
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
     output.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically)")
@@ -172,6 +180,10 @@ def run_doctor(args: argparse.Namespace) -> int:
         checks = select(args.checks)
     except KeyError as exc:
         return _usage(f"unknown check {exc.args[0]!r}; `cultivate doctor --list` shows them")
+    if (args.yes or args.dry_run) and not args.fix:
+        return _usage("--yes and --dry-run go with --fix")
+    if args.bundle and not args.bundle.endswith((".tar.gz", ".tgz")):
+        return _usage("--bundle needs a file name ending in .tar.gz")
     options = Options(
         project_directory=Path(args.project_directory or os.getcwd()),
         files=tuple(args.file),
@@ -190,13 +202,27 @@ def run_doctor(args: argparse.Namespace) -> int:
         probe_container=args.probe_container,
         log_lines=args.log_lines,
         since=args.since,
+        tokens=bool(args.bundle),
     )
     try:
         ctx = build_context(options)
     except UsageError as exc:
         return _usage(str(exc))
     findings = run_checks(ctx, checks)
-    report = render(args, ctx.target(), findings)
+    fix = None
+    if args.fix:
+        from doctor.fixflow import run_fix
+
+        outcome = run_fix(ctx, checks, findings, yes=args.yes, dry_run=args.dry_run)
+        ctx, findings, fix = outcome.ctx, outcome.findings, outcome.summary
+    if args.bundle:
+        from doctor.bundle import BundleError, write_bundle
+
+        try:
+            write_bundle(ctx, findings, Path(args.bundle), fix=fix)
+        except BundleError as exc:
+            return _usage(str(exc))
+    report = render(args, ctx.target(findings), findings, fix)
     if args.output:
         try:
             write_atomically(Path(args.output), report)
@@ -207,22 +233,22 @@ def run_doctor(args: argparse.Namespace) -> int:
     return exit_code(findings, strict=args.strict)
 
 
-def render(args: argparse.Namespace, target: Target, findings: list[Finding]) -> str:
+def render(args: argparse.Namespace, target: Target, findings: list[Finding], fix: FixSummary | None) -> str:
     if args.format == "json":
         from doctor.render.json_report import render_json
 
-        return render_json(target, findings)
+        return render_json(target, findings, fix)
     if args.format == "markdown":
         from doctor.render.markdown import render_markdown
 
-        return render_markdown(target, findings)
+        return render_markdown(target, findings, fix)
     from doctor.render.terminal import make_console, render_terminal
 
     if args.output:
         buffer = io.StringIO()
-        render_terminal(make_console(buffer, "never"), target, findings, verbose=args.verbose)
+        render_terminal(make_console(buffer, "never"), target, findings, verbose=args.verbose, fix=fix)
         return buffer.getvalue()
-    render_terminal(make_console(sys.stdout, args.color), target, findings, verbose=args.verbose)
+    render_terminal(make_console(sys.stdout, args.color), target, findings, verbose=args.verbose, fix=fix)
     return ""
 
 

@@ -13,7 +13,8 @@ from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
 from doctor.engine.endpoint import Endpoint, resolve
 from doctor.engine.session import EngineSession, EngineUnreachable, connect
-from doctor.models import Target
+from doctor.fingerprint import fingerprint
+from doctor.models import Finding, Target
 from doctor.postgres import client_targets
 from doctor.redact import Redactor
 
@@ -41,6 +42,7 @@ class Options:
     probe_container: str = "auto"  # auto | always | never
     log_lines: int = 5000
     since: int | None = None  # epoch seconds
+    tokens: bool = False  # consistent [secret-N] tokens (for bundles) instead of [redacted]
 
 
 @dataclass
@@ -62,7 +64,7 @@ class Context:
             return self.engine.runtime.command
         return "finch" if self.target_os == "macos" else "docker"
 
-    def target(self) -> Target:
+    def target(self, findings: list[Finding] | None = None) -> Target:
         project = self.project
         volumes: tuple[tuple[str, str], ...] = ()
         if project is not None:
@@ -75,6 +77,7 @@ class Context:
             compose_files=tuple(project.texts or project.files) if project else (),
             project_directory=str(self.options.project_directory),
             volumes=volumes,
+            fingerprint=fingerprint(project, findings) if findings is not None else None,
         )
 
 
@@ -133,7 +136,7 @@ def _reach_engine(ctx: Context) -> None:
 
 
 def _redactor(project: ComposeProject | None, environ: Mapping[str, str], options: Options) -> Redactor:
-    redactor = Redactor()
+    redactor = Redactor(tokens=options.tokens)
     redactor.add_named(environ.items())
     if project is not None:
         try:

@@ -63,6 +63,7 @@ class Target:
     compose_files: tuple[str, ...] = ()
     project_directory: str | None = None
     volumes: tuple[tuple[str, str], ...] = field(default=())  # (compose key, engine name)
+    fingerprint: str | None = None
 
 
 def overall_status(findings: list[Finding]) -> Status:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from doctor.models import Evidence, Finding, Remedy
 
@@ -31,10 +32,39 @@ def is_secret_name(name: str) -> bool:
     return bool(SECRET_NAME.search(name))
 
 
+@dataclass
+class Redaction:
+    """Where something was redacted and what kind of value it was; never the value itself."""
+
+    where: str
+    kind: str
+    token: str
+    count: int = 1
+
+
 class Redactor:
-    def __init__(self, values: Iterable[str] = ()) -> None:
+    """Masks secrets. With ``tokens=True`` each distinct secret gets its own placeholder
+    (``[secret-1]``, ``[secret-2]``, …) used everywhere it appears, so triage can tell that two
+    places hold the same value, and every replacement is recorded in ``redactions``."""
+
+    def __init__(self, values: Iterable[str] = (), *, tokens: bool = False) -> None:
         self._values: set[str] = set()
+        self.tokens = tokens
+        self._token_of: dict[str, str] = {}
+        self.redactions: dict[tuple[str, str, str], Redaction] = {}
+        self._where = ""
         self.add(values)
+
+    def _mask(self, value: str, kind: str, occurrences: int = 1) -> str:
+        if not self.tokens:
+            return MASK
+        token = self._token_of.setdefault(value, f"[secret-{len(self._token_of) + 1}]")
+        key = (self._where, kind, token)
+        if key in self.redactions:
+            self.redactions[key].count += occurrences
+        else:
+            self.redactions[key] = Redaction(self._where, kind, token, occurrences)
+        return token
 
     def add(self, values: Iterable[str]) -> None:
         for raw in values:
@@ -45,37 +75,52 @@ class Redactor:
     def add_named(self, pairs: Iterable[tuple[str, str]]) -> None:
         self.add(value for name, value in pairs if is_secret_name(name))
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, where: str = "") -> str:
         if not text:
             return text
-        text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
-        text = _DSN_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
-        text = _ASSIGNMENT.sub(_mask_assignment, text)
+        self._where = where
+        # Exact known values first, so a known secret gets the same token wherever it stands.
         for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+            occurrences = text.count(value)
+            if occurrences:
+                text = text.replace(value, self._mask(value, "known secret value", occurrences))
+        text = _URL_PASSWORD.sub(
+            lambda m: m.group(1) + self._masked(m.group(2), "password in a URL") + m.group(3), text
+        )
+        text = _DSN_PASSWORD.sub(lambda m: m.group(1) + self._masked(m.group(2), "password in a DSN"), text)
+        return _ASSIGNMENT.sub(self._mask_assignment, text)
+
+    def _masked(self, value: str, kind: str) -> str:
+        if _is_mask(value):
+            return value
+        return self._mask(value.strip("'\""), kind)
+
+    def _mask_assignment(self, match: re.Match[str]) -> str:
+        value = match.group(2)
+        if value.startswith("${") or _is_mask(value.strip("\"'")):
+            return match.group(0)  # An interpolation reference names a variable, not a secret.
+        quote = value[0] if value[:1] in "\"'" else ""
+        name = re.split(r"[\"'\s=:]", match.group(1).strip(), maxsplit=1)[0]
+        return match.group(1) + quote + self._mask(value.strip("\"'"), f"value of {name}") + quote
 
     def finding(self, finding: Finding) -> Finding:
         remedy = finding.remedy
         if remedy is not None:
             remedy = Remedy(
-                self.text(remedy.summary),
-                self.text(remedy.diff),
-                tuple(self.text(c) for c in remedy.commands),
+                self.text(remedy.summary, "report"),
+                self.text(remedy.diff, "report"),
+                tuple(self.text(c, "report") for c in remedy.commands),
             )
         return dataclasses.replace(
             finding,
-            title=self.text(finding.title),
-            detail=self.text(finding.detail),
-            evidence=tuple(Evidence(self.text(e.source), self.text(e.text)) for e in finding.evidence),
+            title=self.text(finding.title, "report"),
+            detail=self.text(finding.detail, "report"),
+            evidence=tuple(
+                Evidence(self.text(e.source, "report"), self.text(e.text, "report")) for e in finding.evidence
+            ),
             remedy=remedy,
         )
 
 
-def _mask_assignment(match: re.Match[str]) -> str:
-    value = match.group(2)
-    if value.startswith("${") or value == MASK:
-        return match.group(0)  # An interpolation reference names a variable, not a secret.
-    quote = value[0] if value[:1] in "\"'" else ""
-    return match.group(1) + quote + MASK + quote
+def _is_mask(value: str) -> bool:
+    return value == MASK or bool(re.fullmatch(r"\[secret-\d+\]", value))

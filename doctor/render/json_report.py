@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doctor import __version__
 from doctor.models import Finding, Target, overall_status, summary_counts
 from doctor.rootcause import find_root_cause
+
+if TYPE_CHECKING:
+    from doctor.fixflow import FixSummary
 
 SCHEMA = 1
 
@@ -29,7 +32,25 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def report_dict(target: Target, findings: list[Finding], generated_at: datetime | None = None) -> dict[str, Any]:
+def fix_dict(fix: FixSummary | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {
+        "applied": fix.applied,
+        "reason": fix.reason,
+        "message": fix.message,
+        "diff": fix.diff,
+        "files": list(fix.files),
+        "backups": list(fix.backups),
+        "notes": list(fix.notes),
+        "by_hand": list(fix.by_hand),
+        "data_commands": list(fix.data_commands),
+    }
+
+
+def report_dict(
+    target: Target, findings: list[Finding], generated_at: datetime | None = None, fix: FixSummary | None = None
+) -> dict[str, Any]:
     generated = (generated_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     return {
         "schema": SCHEMA,
@@ -45,9 +66,11 @@ def report_dict(target: Target, findings: list[Finding], generated_at: datetime 
             "volumes": [{"key": key, "engine_name": name} for key, name in target.volumes],
         },
         "status": overall_status(findings).value,
+        "fingerprint": target.fingerprint,
         "root_cause": _root_cause(findings),
         "summary": summary_counts(findings),
         "findings": [finding_dict(f) for f in findings],
+        "fix": fix_dict(fix),
     }
 
 
@@ -63,5 +86,5 @@ def _root_cause(findings: list[Finding]) -> dict[str, Any] | None:
     }
 
 
-def render_json(target: Target, findings: list[Finding]) -> str:
-    return json.dumps(report_dict(target, findings), indent=2, ensure_ascii=False) + "\n"
+def render_json(target: Target, findings: list[Finding], fix: FixSummary | None = None) -> str:
+    return json.dumps(report_dict(target, findings, fix=fix), indent=2, ensure_ascii=False) + "\n"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from doctor import __version__
 from doctor.models import Finding, Status, Target, overall_status, summary_counts
 from doctor.render.text_common import GLYPHS, summary_line
 from doctor.rootcause import find_root_cause
+
+if TYPE_CHECKING:
+    from doctor.fixflow import FixSummary
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
@@ -23,8 +27,10 @@ def _fence(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text.rstrip()}\n{fence}\n"
 
 
-def render_markdown(target: Target, findings: list[Finding]) -> str:
+def render_markdown(target: Target, findings: list[Finding], fix: FixSummary | None = None) -> str:
     out = [f"# cultivate doctor report: {overall_status(findings).value.upper()}\n\n"]
+    if fix is not None:
+        out.append(_fix(fix))
     cause = find_root_cause(findings)
     if cause is not None:
         out.append(f"**Root cause:** {md_escape(cause.statement)}\n\n")
@@ -39,12 +45,26 @@ def render_markdown(target: Target, findings: list[Finding]) -> str:
         ("Project directory", target.project_directory or ""),
         ("Volumes", ", ".join(f"{k} → {n}" for k, n in target.volumes) or "none"),
         ("Doctor", f"cultivate doctor {__version__}"),
+        ("Fingerprint", target.fingerprint or ""),
     ]
     out.extend(f"| {name} | {md_escape(value)} |\n" for name, value in rows)
     out.append(f"\n**Summary:** {summary_line(summary_counts(findings))}\n\n## Findings\n")
     for finding in findings:
         out.append(_finding(finding))
     return "".join(out)
+
+
+def _fix(fix: FixSummary) -> str:
+    parts = [f"## Fix: {md_escape(fix.message)}\n\n"]
+    if fix.diff:
+        parts.append(_fence(fix.diff, "diff") + "\n")
+    parts.extend(f"- {md_escape(note)}\n" for note in (*fix.notes, *fix.by_hand))
+    if fix.data_commands:
+        parts.append(
+            "\nMove the data, in this order (the doctor never moves data):\n\n"
+            + _fence("\n".join(fix.data_commands), "sh")
+        )
+    return "".join(parts) + "\n"
 
 
 def _finding(finding: Finding) -> str:

@@ -3,7 +3,7 @@ reaches rich markup, so a log line such as '[ERROR]' prints as written."""
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,6 +12,9 @@ from doctor import __version__
 from doctor.models import Finding, Status, Target, summary_counts
 from doctor.render.text_common import ASCII_GLYPHS, GLYPHS, summary_line
 from doctor.rootcause import find_root_cause
+
+if TYPE_CHECKING:
+    from doctor.fixflow import FixSummary
 
 STYLES = {
     Status.OK: "green",
@@ -43,7 +46,9 @@ def _glyphs(stream: IO[str]) -> dict[Status, str]:
     return GLYPHS
 
 
-def render_terminal(console: Console, target: Target, findings: list[Finding], *, verbose: bool = False) -> None:
+def render_terminal(
+    console: Console, target: Target, findings: list[Finding], *, verbose: bool = False, fix: FixSummary | None = None
+) -> None:
     glyphs = _glyphs(console.file)
     runtime = target.runtime or "unknown"
     console.print(f"[bold]cultivate doctor[/] {__version__}")
@@ -56,7 +61,11 @@ def render_terminal(console: Console, target: Target, findings: list[Finding], *
     if target.volumes:
         listed = ", ".join(f"{k} → {n}" for k, n in target.volumes)
         console.print(f"volumes: {escape(listed)}", style="dim")
+    if target.fingerprint:
+        console.print(f"fingerprint: {escape(target.fingerprint)}", style="dim")
     console.print()
+    if fix is not None:
+        _fix(console, fix)
     cause = find_root_cause(findings)
     if cause is not None:
         console.print(f"[bold]Root cause:[/] {escape(cause.statement)}")
@@ -68,6 +77,20 @@ def render_terminal(console: Console, target: Target, findings: list[Finding], *
     counts = summary_counts(findings)
     console.print()
     console.print(f"[bold]{escape(summary_line(counts))}[/]")
+
+
+def _fix(console: Console, fix: FixSummary) -> None:
+    console.print(f"[bold]Fix:[/] {escape(fix.message)}")
+    for line in fix.diff.splitlines():
+        colour = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+        console.print(f"  [{colour}]{escape(line)}[/]")
+    for note in (*fix.notes, *fix.by_hand):
+        console.print(f"  • {escape(note)}")
+    if fix.data_commands:
+        console.print("  Move the data, in this order (the doctor never moves data):")
+        for command in fix.data_commands:
+            console.print(f"    [cyan]$ {escape(command)}[/]")
+    console.print()
 
 
 def _finding(console: Console, finding: Finding, glyphs: dict[Status, str], verbose: bool) -> None:

@@ -1,0 +1,210 @@
+"""``--fix``: rewrite the Compose files to the guide's strategy, as one plan for the whole
+project (per-finding diffs could contradict each other). The edits are line-level, so comments,
+key order, quoting and indentation stay as they were; each entry is changed in the file that
+defines it (an override file rather than the base file when the override holds it). The doctor
+never moves data: when the data strategy changes it prints the backup and restore steps."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from doctor.compose.edit import ComposeEditor
+from doctor.compose.model import ComposeProject, Mount, Service
+from doctor.compose.project import interpolation_env
+from doctor.context import Context
+from doctor.postgres import data_dir, database_services
+from doctor.remedies import data_move_commands
+from doctor.topology import client_uses, server_uses
+
+SOCKET_VOLUME = "db_socket"
+DATA_VOLUME = "db_data"
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass
+class FixPlan:
+    project: ComposeProject
+    editor: ComposeEditor
+    notes: list[str] = field(default_factory=list)
+    by_hand: list[str] = field(default_factory=list)
+    data_commands: list[str] = field(default_factory=list)
+
+    @property
+    def diff(self) -> str:
+        return self.editor.diff()
+
+    def changed(self) -> dict[str, str]:
+        return {f: text for f, text in self.editor.result().items() if text != self.project.texts[f]}
+
+
+def socket_volume(project: ComposeProject) -> str:
+    for use in server_uses(project):
+        if use.mount is not None and use.mount.type == "volume" and use.mount.source:
+            return use.mount.source
+    return SOCKET_VOLUME
+
+
+def plan_fixes(ctx: Context) -> FixPlan | None:
+    project = ctx.project
+    if project is None or not project.texts:
+        return None
+    plan = FixPlan(project, ComposeEditor(project))
+    volume = socket_volume(project)
+    edited: set[tuple[str, int | None, str]] = set()
+    first_file = next(iter(project.texts))
+
+    def point_at(mount: Mount, service: Service, name: str) -> None:
+        key = (mount.origin.file, mount.origin.line, mount.target)
+        if key in edited:
+            return
+        edited.add(key)
+        if plan.editor.set_mount_source(mount, name):
+            _explain_interpolation(ctx, plan, mount, name)
+        else:
+            plan.by_hand.append(
+                f"{mount.origin}: in {service.name}, mount {name} at {mount.target} (the entry could not be edited in place)"
+            )
+
+    for use in server_uses(project):
+        if use.mount is None:
+            _add(plan, use.service, f"{volume}:{use.directory}", edited)
+        elif not (use.mount.type == "volume" and use.mount.source == volume):
+            point_at(use.mount, use.service, volume)
+    for use in client_uses(project):
+        if use.mount is None:
+            elsewhere = next((m for m in use.service.mounts if m.type == "volume" and m.source == volume), None)
+            entry = use.service.environment.get(use.variable or "")
+            line = entry.origin.line if entry is not None else None
+            if (
+                elsewhere is not None
+                and entry is not None
+                and line is not None
+                and plan.editor.replace_in_line(entry.origin.file, line, use.directory, elsewhere.target)
+            ):
+                where = f"{use.service.name} mounts {volume}"
+                plan.notes.append(f"{entry.origin}: {use.variable} now names {elsewhere.target}, where {where}")
+                continue
+            _add(plan, use.service, f"{volume}:{use.directory}", edited)
+        elif not (use.mount.type == "volume" and use.mount.source == volume):
+            point_at(use.mount, use.service, volume)
+    if edited or plan.editor.inserts:
+        _declare(plan, volume, first_file)
+    if ctx.target_os == "macos":
+        _move_data_to_volume(ctx, plan, first_file, point_at)
+    return plan
+
+
+def _add(plan: FixPlan, service: Service, entry: str, edited: set[tuple[str, int | None, str]]) -> None:
+    key = (service.origin.file, None, f"{service.name}:{entry}")
+    if key not in edited:
+        edited.add(key)
+        if not plan.editor.add_mount(service, entry):
+            plan.by_hand.append(f"{service.origin}: add `- {entry}` to {service.name}'s volumes")
+
+
+def _declare(plan: FixPlan, volume: str, file: str) -> None:
+    declared = plan.project.volumes.get(volume)
+    if declared is None:
+        plan.editor.declare_volume(file, volume)
+    elif (
+        declared.binds_host_device
+        and declared.origin.line is not None
+        and plan.editor.remove_block(declared.origin.file, declared.origin.line, "driver_opts")
+    ):
+        plan.notes.append(
+            f"{declared.origin}: removed driver_opts from {volume}; the existing engine volume keeps them "
+            f"until removed: compose down, then volume rm {declared.engine_name}"
+        )
+
+
+def _move_data_to_volume(ctx: Context, plan: FixPlan, first_file: str, point_at: object) -> None:
+    project = plan.project
+    for database in database_services(project):
+        mount = database.mount_covering(data_dir(database))
+        if mount is None or mount.type != "bind" or not mount.source:
+            continue
+        point_at(mount, database, DATA_VOLUME)  # type: ignore[operator]
+        if DATA_VOLUME not in project.volumes:
+            plan.editor.declare_volume(
+                mount.origin.file if mount.origin.file in project.texts else first_file, DATA_VOLUME
+            )
+        engine_name = project.engine_volume_name(DATA_VOLUME)
+        plan.data_commands.extend(data_move_commands(ctx.runtime, mount.source, engine_name))
+        plan.notes.append(
+            f"The data of {database.name} stays in {mount.source}: the doctor never moves data. Run the commands "
+            "below in this order before starting the database on the new volume."
+        )
+
+
+def _explain_interpolation(ctx: Context, plan: FixPlan, mount: Mount, volume: str) -> None:
+    names = _VARIABLE.findall(mount.written)
+    if not names:
+        return
+    project = plan.project
+    dotenv, _ = interpolation_env(Path(project.directory), ctx.options.env_file, {})
+    for name in names:
+        if name in ctx.environ:
+            origin = "the shell environment"
+        elif name in dotenv:
+            origin = ctx.options.env_file or ".env"
+        else:
+            origin = "its default in the file"
+        plan.notes.append(
+            f"{mount.origin}: the source came from ${{{name}}} ({origin}, resolved to {mount.resolved}); the entry "
+            f"now names the volume {volume}, so {name} no longer decides the socket directory. "
+            f"Remove {name} from {origin} if nothing else uses it."
+        )
+
+
+@dataclass(frozen=True)
+class Applied:
+    file: Path
+    backup: Path
+
+
+class FixConflict(Exception):
+    """A file changed on disk after the doctor read it; nothing was written."""
+
+
+def apply(plan: FixPlan, now: datetime | None = None) -> list[Applied]:
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    directory = Path(plan.project.directory)
+    changes = plan.changed()
+    for file in changes:
+        current = _path(directory, file).read_bytes().decode("utf-8-sig")
+        if current != plan.project.texts[file]:
+            raise FixConflict(f"{file} changed on disk while the doctor ran; nothing was written")
+    applied = []
+    for file, text in changes.items():
+        path = _path(directory, file)
+        backup = path.with_name(f"{path.name}.{stamp}.bak")
+        shutil.copy2(path, backup)
+        original = path.read_bytes()
+        prefix = "\ufeff" if original.startswith(b"\xef\xbb\xbf") else ""
+        _replace_atomically(path, (prefix + text).encode())
+        applied.append(Applied(path, backup))
+    return applied
+
+
+def _path(directory: Path, file: str) -> Path:
+    path = Path(file)
+    return path if path.is_absolute() else directory / path
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    mode = path.stat().st_mode
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.chmod(temp, mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,95 @@
+"""The ``--fix`` conversation: show the diff, ask (or take --yes / --dry-run), back up, apply,
+and re-run the checks on the result, whose findings decide the exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from doctor.context import Context, build_context
+from doctor.fix import FixConflict, apply, plan_fixes
+from doctor.models import Finding
+from doctor.runner import run_checks
+
+if TYPE_CHECKING:
+    from doctor.runner import Check
+
+
+@dataclass(frozen=True)
+class FixSummary:
+    applied: bool
+    reason: str  # applied | dry-run | declined | not-a-terminal | nothing-to-fix | conflict
+    diff: str = ""
+    files: tuple[str, ...] = ()
+    backups: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    by_hand: tuple[str, ...] = ()
+    data_commands: tuple[str, ...] = ()
+    message: str = ""
+
+
+@dataclass
+class FixRun:
+    ctx: Context
+    findings: list[Finding]
+    summary: FixSummary
+    lines: list[str] = field(default_factory=list)
+
+
+def run_fix(
+    ctx: Context,
+    checks: Sequence[Check],
+    findings: list[Finding],
+    *,
+    yes: bool,
+    dry_run: bool,
+    ask: Callable[[str], bool] | None = None,
+) -> FixRun:
+    redact = ctx.redactor.text
+    plan = plan_fixes(ctx)
+    if plan is None or not plan.changed():
+        by_hand = tuple(plan.by_hand) if plan else ()
+        message = "Nothing to fix in the Compose files." + (" Change by hand: " + "; ".join(by_hand) if by_hand else "")
+        return FixRun(ctx, findings, FixSummary(False, "nothing-to-fix", by_hand=by_hand, message=message))
+
+    def summary(applied: bool, reason: str, message: str, backups: tuple[str, ...] = ()) -> FixSummary:
+        return FixSummary(
+            applied,
+            reason,
+            diff=redact(plan.diff),
+            files=tuple(sorted(plan.changed())),
+            backups=backups,
+            notes=tuple(redact(n) for n in plan.notes),
+            by_hand=tuple(redact(b) for b in plan.by_hand),
+            data_commands=tuple(plan.data_commands),
+            message=message,
+        )
+
+    if dry_run:
+        return FixRun(ctx, findings, summary(False, "dry-run", "Dry run: nothing was changed."))
+    if not yes:
+        asker = ask if ask is not None else (_ask_on_terminal if sys.stdin.isatty() else None)
+        if asker is None:
+            message = "Not applied: standard input is not a terminal; run again with --yes to apply."
+            return FixRun(ctx, findings, summary(False, "not-a-terminal", message))
+        print(redact(plan.diff), file=sys.stderr, end="")
+        if not asker(f"Apply these changes to {', '.join(sorted(plan.changed()))}? [y/N] "):
+            return FixRun(ctx, findings, summary(False, "declined", "Not applied."))
+    try:
+        applied = apply(plan)
+    except FixConflict as exc:
+        return FixRun(ctx, findings, summary(False, "conflict", str(exc)))
+    backups = tuple(str(a.backup) for a in applied)
+    fresh = build_context(ctx.options, ctx.environ)
+    after = run_checks(fresh, checks)
+    return FixRun(fresh, after, summary(True, "applied", f"Applied; backups: {', '.join(backups)}", backups))
+
+
+def _ask_on_terminal(question: str) -> bool:
+    print(question, file=sys.stderr, end="", flush=True)
+    try:
+        return input().strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
