@@ -147,36 +147,33 @@ def _version() -> dict[str, str]:
 
 
 def write_bundle(ctx: Context, findings: list[Finding], path: Path, fix: FixSummary | None = None) -> None:
-    redact = ctx.redactor.text
+    redactor = ctx.redactor
     target = ctx.target(findings)
-    files: dict[str, str] = {
-        "report.md": render_markdown(target, findings, fix),
-        "report.json": json.dumps(report_dict(target, findings, fix=fix), indent=2, ensure_ascii=False) + "\n",
-        "version.json": json.dumps(_version(), indent=2) + "\n",
-        "engine.json": json.dumps(_engine_info(ctx), indent=2, default=str) + "\n",
+    # JSON is redacted as data, value by value, so what is written stays valid JSON.
+    documents: dict[str, Any] = {
+        "report.json": report_dict(target, findings, fix=fix),
+        "version.json": _version(),
+        "engine.json": json.loads(json.dumps(_engine_info(ctx), default=str)),
     }
+    texts: dict[str, str] = {"report.md": render_markdown(target, findings, fix)}
     if ctx.project is not None:
         for name, text in ctx.project.texts.items():
-            files[f"compose/{name.lstrip('/')}"] = text
-        files["effective-model.json"] = json.dumps(effective_model(ctx.project), indent=2) + "\n"
-    files.update(_log_excerpts(ctx, findings))
-    redacted = {name: redact(text, name) for name, text in files.items()}
-    redacted["redactions.json"] = (
-        json.dumps(
-            [
-                {"file": r.where, "kind": r.kind, "token": r.token, "count": r.count}
-                for r in ctx.redactor.redactions.values()
-            ],
-            indent=2,
-        )
-        + "\n"
-    )
+            texts[f"compose/{name.lstrip('/')}"] = text
+        documents["effective-model.json"] = effective_model(ctx.project)
+    texts.update(_log_excerpts(ctx, findings))
+    files = {name: redactor.text(text, name) for name, text in texts.items()}
+    for name, document in documents.items():
+        files[name] = json.dumps(redactor.tree(document, name), indent=2, ensure_ascii=False) + "\n"
+    records = [
+        {"file": r.where, "kind": r.kind, "token": r.token, "count": r.count} for r in redactor.redactions.values()
+    ]
+    files["redactions.json"] = json.dumps(records, indent=2) + "\n"
     manifest = [
         {"path": name, "sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())}
-        for name, text in sorted(redacted.items())
+        for name, text in sorted(files.items())
     ]
-    redacted["manifest.json"] = json.dumps({"fingerprint": target.fingerprint, "files": manifest}, indent=2) + "\n"
-    _write_tar(path, redacted)
+    files["manifest.json"] = json.dumps({"fingerprint": target.fingerprint, "files": manifest}, indent=2) + "\n"
+    _write_tar(path, files)
 
 
 def _write_tar(path: Path, files: dict[str, str]) -> None:

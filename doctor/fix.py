@@ -93,7 +93,7 @@ def plan_fixes(ctx: Context) -> FixPlan | None:
             _add(plan, use.service, f"{volume}:{use.directory}", edited)
         elif not (use.mount.type == "volume" and use.mount.source == volume):
             point_at(use.mount, use.service, volume)
-    if edited or plan.editor.inserts:
+    if server_uses(project) or client_uses(project):
         _declare(plan, volume, first_file)
     if ctx.target_os == "macos":
         _move_data_to_volume(ctx, plan, first_file, point_at)

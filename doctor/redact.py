@@ -9,6 +9,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from doctor.models import Evidence, Finding, Remedy
 
@@ -102,6 +103,23 @@ class Redactor:
         quote = value[0] if value[:1] in "\"'" else ""
         name = re.split(r"[\"'\s=:]", match.group(1).strip(), maxsplit=1)[0]
         return match.group(1) + quote + self._mask(value.strip("\"'"), f"value of {name}") + quote
+
+    def tree(self, value: Any, where: str = "") -> Any:
+        """Redact a JSON-like structure value by value, so the JSON written afterwards stays valid;
+        a string under a secret-named key is masked whole."""
+        if isinstance(value, dict):
+            return {key: self._tree_item(str(key), item, where) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.tree(item, where) for item in value]
+        if isinstance(value, str):
+            return self.text(value, where)
+        return value
+
+    def _tree_item(self, key: str, item: Any, where: str) -> Any:
+        if isinstance(item, str) and item and is_secret_name(key) and not item.startswith("${") and not _is_mask(item):
+            self._where = where
+            return self._mask(item, f"value of {key}")
+        return self.tree(item, where)
 
     def finding(self, finding: Finding) -> Finding:
         remedy = finding.remedy
