@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,35 +79,78 @@ class EngineSession:
         return self._containers[project]
 
     def log_stream(self, container: Any, *, tail: int, since: int | None) -> io.BufferedReader:
-        chunks = container.logs(
-            stdout=True, stderr=True, stream=True, follow=False, timestamps=True, tail=tail, since=since
-        )
-        return io.BufferedReader(_ChunkReader(iter(chunks)), buffer_size=1024 * 1024)
+        """The container's log as a byte stream, read in large chunks. docker-py reads each
+        multiplexed frame (one log line) with its own socket reads; demultiplexing megabyte
+        chunks here is what keeps the scan close to `docker logs | grep` speed."""
+        api = self.client.api
+        params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0, "tail": str(tail)}
+        if since is not None:
+            params["since"] = int(since)  # finch-daemon parses since as an integer
+        response = api._get(api._url("/containers/{0}/logs", container.id), params=params, stream=True)
+        api._raise_for_status(response)
+        tty = bool((container.attrs.get("Config") or {}).get("Tty"))
+        raw = _RawReader(response) if tty else _FrameReader(response)
+        return io.BufferedReader(raw, buffer_size=1024 * 1024)
 
     def close(self) -> None:
         self.client.close()
 
 
-class _ChunkReader(io.RawIOBase):
-    """A file-like view of docker-py's log chunks, so the log scanner reads them like a file."""
+class _RawReader(io.RawIOBase):
+    """The HTTP body of a log request, for containers with a TTY (no multiplexing)."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.pending = b""
+    def __init__(self, response: Any) -> None:
+        self.response = response
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            try:
-                self.pending = next(self.chunks)
-            except StopIteration:
-                return 0
-        size = min(len(buffer), len(self.pending))
-        buffer[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
+        data = self.response.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.response.close()
+        super().close()
+
+
+class _FrameReader(_RawReader):
+    """Docker's multiplexed log stream (8-byte header: stream, 3 zero bytes, big-endian size)
+    turned back into the plain bytes of stdout and stderr, a megabyte at a time."""
+
+    CHUNK = 1024 * 1024
+
+    def __init__(self, response: Any) -> None:
+        super().__init__(response)
+        self.pending = bytearray()
+        self.out = bytearray()
+        self.done = False
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.out and not self.done:
+            chunk = self.response.raw.read(self.CHUNK)
+            if not chunk:
+                self.done = True
+                break
+            self.pending += chunk
+            self._demux()
+        size = min(len(buffer), len(self.out))
+        buffer[:size] = self.out[:size]
+        del self.out[:size]
         return size
+
+    def _demux(self) -> None:
+        data, position, end = self.pending, 0, len(self.pending)
+        pieces = []
+        while end - position >= 8:
+            size = int.from_bytes(data[position + 4 : position + 8], "big")
+            if end - position - 8 < size:
+                break
+            pieces.append(data[position + 8 : position + 8 + size])
+            position += 8 + size
+        self.out += b"".join(pieces)
+        del self.pending[:position]
 
 
 def _unversioned(api: Any, path: str) -> dict[str, Any]:

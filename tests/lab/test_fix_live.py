@@ -1,0 +1,31 @@
+"""The lab's failing scenario, fixed by the doctor and brought up again, reaches the healthy state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from lab.scenarios import Deployment
+from tests.lab.test_doctor_live import doctor
+
+pytestmark = pytest.mark.lab
+
+
+def test_fixed_host_share_deployment_becomes_healthy(deploy: Callable[[str], Deployment]) -> None:
+    deployment = deploy("host-share")
+    report = doctor(deployment, "--fix", "--yes", "--target-os", "macos", "--read-only")
+    assert report["fix"]["applied"] is True, report["fix"]
+    assert "socket-host-path" not in {f["id"] for f in report["findings"] if f["status"] == "fail"}
+    # The failed first start left a half-initialised data directory (initdb ran, the role was never
+    # created), as the official image does; start again from empty volumes, as an operator would.
+    down = deployment.compose("down", "--volumes", "--timeout", "2", file="compose.yaml")
+    assert down.returncode == 0, down.stderr
+    up = deployment.compose("up", "-d", file="compose.yaml")
+    assert up.returncode == 0, up.stderr
+    healthy = {"database": {"state": "running", "health": "healthy"}, "backend_log": ["connected: PostgreSQL 15"]}
+    assert deployment.wait_for(healthy, timeout=90), deployment.logs("backend")[-2000:]
+    after = doctor(deployment)
+    assert after["status"] != "fail", [f["title"] for f in after["findings"] if f["status"] == "fail"]
+    vantage = next(f for f in after["findings"] if f["id"] == "socket-vantage")
+    assert vantage["title"].startswith("The socket works everywhere")
