@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+
 from doctor.compose.model import ComposeProject, Mount
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Status
+
+ProjectCheck = Callable[[Context, ComposeProject], Iterator[Finding]]
 
 
 def project_or_skip(ctx: Context, check_id: str) -> tuple[ComposeProject | None, Finding | None]:
@@ -16,6 +21,30 @@ def project_or_skip(ctx: Context, check_id: str) -> tuple[ComposeProject | None,
     if unreadable or not project.texts:
         return None, Finding(check_id, Status.SKIP, "The Compose files could not be read (see compose-invalid)")
     return project, None
+
+
+def requires_project(
+    check_id: str, *, engine: bool = False
+) -> Callable[[ProjectCheck], Callable[[Context], Iterator[Finding]]]:
+    """Turn ``run(ctx, project)`` into ``run(ctx)`` that first yields the skip finding when the
+    Compose files cannot be judged (or, with ``engine``, when the engine was not reached)."""
+
+    def wrap(check: ProjectCheck) -> Callable[[Context], Iterator[Finding]]:
+        @functools.wraps(check)
+        def run(ctx: Context) -> Iterator[Finding]:
+            project, skip = project_or_skip(ctx, check_id)
+            if project is None:
+                if skip is not None:
+                    yield skip
+                return
+            if engine and ctx.engine is None:
+                yield Finding(check_id, Status.SKIP, "The engine was not reached (see engine)")
+                return
+            yield from check(ctx, project)
+
+        return run
+
+    return wrap
 
 
 def severity(ctx: Context, *, macos: Status, linux: Status) -> Status:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks._common import project_or_skip
+from checks._common import requires_project
 from checks.log_signatures import findings_for, scan_stream
+from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Finding, Status
 
@@ -13,16 +14,10 @@ ID = "container-logs"
 SUMMARY = "The containers' logs show no socket, data-directory or connection failure"
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
+@requires_project(ID, engine=True)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
-    if engine is None:
-        yield Finding(ID, Status.SKIP, "The engine was not reached (see engine)")
-        return
+    assert engine is not None  # requires_project(engine=True) has checked
     containers = engine.project_containers(project.name)
     if not containers:
         yield Finding(ID, Status.SKIP, f"No containers of project {project.name} to read logs from")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks._common import project_or_skip
+from checks._common import requires_project
 from doctor.compose.model import ComposeProject, Mount, canonical_dir
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -124,16 +124,11 @@ def find_drift(project: ComposeProject, containers: dict[str, Any], runtime: str
             )
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
-    if ctx.engine is None:
-        yield Finding(ID, Status.SKIP, "The engine was not reached (see engine)")
-        return
-    found = ctx.engine.project_containers(project.name)
+@requires_project(ID, engine=True)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
+    engine = ctx.engine
+    assert engine is not None  # requires_project(engine=True) has checked
+    found = engine.project_containers(project.name)
     if not found:
         yield Finding(
             ID,

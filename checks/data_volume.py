@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks._common import mount_evidence, project_or_skip
+from checks._common import mount_evidence, requires_project
 from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject, Mount, Service
 from doctor.context import Context
@@ -29,12 +29,8 @@ def judge(target_os: str, mount: Mount | None) -> Status:
     return Status.INFO if target_os == "linux" else Status.OK
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
+@requires_project(ID)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     mounts = find_data_mounts(project)
     if not mounts:
         yield Finding(ID, Status.SKIP, "No PostgreSQL service in the Compose files")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from checks._common import project_or_skip
+from checks._common import requires_project
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -121,16 +121,10 @@ def _other_projects(wanted: list[WantedVolume], on_engine: list[dict[str, Any]],
             )
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
+@requires_project(ID, engine=True)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
-    if engine is None:
-        yield Finding(ID, Status.SKIP, "The engine was not reached (see engine)")
-        return
+    assert engine is not None  # requires_project(engine=True) has checked
     wanted = wanted_volumes(project)
     if not wanted:
         yield Finding(ID, Status.SKIP, "The Compose files name no socket or data volume")

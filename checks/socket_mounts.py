@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from checks._common import mount_evidence, project_or_skip, severity
+from checks._common import mount_evidence, requires_project, severity
 from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject, Mount, VolumeDecl
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.remedies import GUIDE, verify_commands
-from doctor.topology import SocketUse, client_uses, server_uses
+from doctor.topology import SocketUse, client_uses, server_uses, socket_volume_name
 
 ID = "socket-mounts"
 SUMMARY = "Socket directories are named volumes, not host folders or device binds"
-SOCKET_VOLUME = "db_socket"
 
 
 @dataclass(frozen=True)
@@ -59,20 +58,8 @@ def find_bind_device_volumes(project: ComposeProject) -> list[VolumeDecl]:
     return [project.volumes[k] for k in sorted(keys) if k in project.volumes and project.volumes[k].binds_host_device]
 
 
-def socket_volume_name(project: ComposeProject) -> str:
-    """The named volume a fix should use: one already at the server's socket directory, else db_socket."""
-    for use in server_uses(project):
-        if use.mount is not None and use.mount.type == "volume" and use.mount.source:
-            return use.mount.source
-    return SOCKET_VOLUME
-
-
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
+@requires_project(ID)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     problems = [
         *(host_path_finding(ctx, project, group) for group in find_host_path_sockets(project)),
         *(undeclared_finding(ctx, project, key, uses) for key, uses in find_undeclared_socket_volumes(project).items()),

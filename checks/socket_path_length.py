@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks._common import project_or_skip
+from checks._common import requires_project
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -23,12 +23,8 @@ def find_too_long(project: ComposeProject, limit: int = MAX_SOCKET_PATH["linux"]
     ]
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
+@requires_project(ID)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     limit = MAX_SOCKET_PATH["linux"]
     for use in find_too_long(project, limit):
         path = socket_file(use.directory, use.port)

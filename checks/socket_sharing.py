@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks._common import describe_mount, mount_evidence, project_or_skip
-from checks.socket_mounts import find_bind_device_volumes, find_host_path_sockets, socket_volume_name
+from checks._common import describe_mount, mount_evidence, requires_project
+from checks.socket_mounts import find_bind_device_volumes, find_host_path_sockets
 from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.postgres import socket_file
 from doctor.remedies import verify_commands
-from doctor.topology import Sharing, client_uses, server_uses, sharing
+from doctor.topology import Sharing, client_uses, server_uses, sharing, socket_volume_name
 
 ID = "socket-sharing"
 SUMMARY = "The database and every socket client share the socket directory"
@@ -30,12 +30,8 @@ def find_sharing_problems(project: ComposeProject) -> list[Sharing]:
     return [verdict for verdict in sharing(project) if verdict.kind != "ok"]
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
+@requires_project(ID)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     servers = server_uses(project)
     if not servers:
         yield Finding(ID, Status.SKIP, "No PostgreSQL service with a Unix socket directory in the Compose files")

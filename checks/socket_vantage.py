@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from checks._common import project_or_skip
+from checks._common import requires_project
 from checks.containers import SERVICE_LABEL, actual_mount
 from checks.socket_probe import credentials
-from doctor.compose.model import canonical_dir
+from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
 from doctor.engine.session import PROBE_LABEL
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -169,17 +169,12 @@ def verdict(sights: list[Sight]) -> tuple[Status, str]:
     return Status.SKIP, "No vantage point could look at the socket"
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
-    if ctx.engine is None:
-        yield Finding(ID, Status.SKIP, "The engine was not reached (see engine)")
-        return
+@requires_project(ID, engine=True)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
+    engine = ctx.engine
+    assert engine is not None  # requires_project(engine=True) has checked
     servers = server_uses(project)
-    containers = {c.labels.get(SERVICE_LABEL): c for c in ctx.engine.project_containers(project.name)}
+    containers = {c.labels.get(SERVICE_LABEL): c for c in engine.project_containers(project.name)}
     server = next((use for use in servers if use.service.name in containers), None)
     if server is None:
         yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks._common import project_or_skip
+from checks._common import requires_project
 from doctor.compose.model import ComposeProject, Service
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -31,12 +31,8 @@ def find_unordered(project: ComposeProject) -> list[tuple[Service, Service, str]
     return problems
 
 
-def run(ctx: Context) -> Iterator[Finding]:
-    project, skip = project_or_skip(ctx, ID)
-    if project is None:
-        if skip is not None:
-            yield skip
-        return
+@requires_project(ID)
+def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not client_uses(project) or not database_services(project):
         yield Finding(ID, Status.SKIP, "No socket client and database pair in the Compose files")
         return

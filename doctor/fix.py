@@ -20,7 +20,7 @@ from doctor.compose.project import interpolation_env
 from doctor.context import Context
 from doctor.postgres import data_dir, database_services
 from doctor.remedies import data_move_commands
-from doctor.topology import client_uses, server_uses
+from doctor.topology import client_uses, server_uses, socket_volume_name
 
 SOCKET_VOLUME = "db_socket"
 DATA_VOLUME = "db_data"
@@ -43,19 +43,12 @@ class FixPlan:
         return {f: text for f, text in self.editor.result().items() if text != self.project.texts[f]}
 
 
-def socket_volume(project: ComposeProject) -> str:
-    for use in server_uses(project):
-        if use.mount is not None and use.mount.type == "volume" and use.mount.source:
-            return use.mount.source
-    return SOCKET_VOLUME
-
-
 def plan_fixes(ctx: Context) -> FixPlan | None:
     project = ctx.project
     if project is None or not project.texts:
         return None
     plan = FixPlan(project, ComposeEditor(project))
-    volume = socket_volume(project)
+    volume = socket_volume_name(project, SOCKET_VOLUME)
     edited: set[tuple[str, int | None, str]] = set()
     first_file = next(iter(project.texts))
 

@@ -116,3 +116,11 @@ def sharing(project: ComposeProject) -> list[Sharing]:
         if options:
             verdicts.append(min(options, key=lambda s: _PREFERENCE.index(s.kind)))
     return verdicts
+
+
+def socket_volume_name(project: ComposeProject, default: str = "db_socket") -> str:
+    """The named volume for the socket: the one already at the server's socket directory, else db_socket."""
+    for use in server_uses(project):
+        if use.mount is not None and use.mount.type == "volume" and use.mount.source:
+            return use.mount.source
+    return default

@@ -9,7 +9,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
-LAB_LABEL = "dev.cultivate.lab"
 
 
 def lab_dir() -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lab import LAB_LABEL, REPO, ROOT, lab_dir
+from lab import REPO, ROOT, lab_dir
 from lab.engine import Engine
 
 SCENARIOS = ROOT / "scenarios"
@@ -263,7 +263,3 @@ def up(engine: Engine, name: str, image: str, *, wait: float = 120) -> Deploymen
         deployment.down()
         raise
     return deployment
-
-
-def labels() -> dict[str, str]:
-    return {LAB_LABEL: "1"}

@@ -62,7 +62,10 @@ def test_json_schema(cli: object) -> None:
     result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "json", "--offline")  # type: ignore[operator]
     report = json.loads(result.out)
     assert report["schema"] == 1
-    assert set(report) == {"schema", "tool", "generated_at", "target", "status", "root_cause", "summary", "findings"}
+    assert set(report) == {
+        "schema", "tool", "generated_at", "target", "status", "fingerprint", "root_cause", "summary", "findings", "fix",
+    }  # fmt: skip
+    assert report["fix"] is None
     assert report["root_cause"]["findings"][0] == "socket-host-path"
     assert report["root_cause"]["next_step"].startswith("Mount the named volume db_socket")
     assert set(report["target"]) >= {"os", "runtime", "project", "compose_files", "project_directory"}
