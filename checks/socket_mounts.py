@@ -119,6 +119,8 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
     removed = decl.origin.line is not None and editor.remove_block(decl.origin.file, decl.origin.line, "driver_opts")
     device = decl.driver_opts.get("device", "?")
     status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
+    if ctx.engine is not None and ctx.engine.runtime.ignores_driver_opts:
+        status = Status.WARN  # Finch drops driver_opts, so the volume is an ordinary VM volume there
     return Finding(
         "socket-volume-bind-device",
         status,

@@ -170,3 +170,23 @@ def test_volume_engine_names_follow_the_project(tmp_path: Path) -> None:
     )
     ctx = build_context(Options(project_directory=tmp_path, offline=True), environ={})
     assert dict(ctx.target().volumes) == {"a": "my_app_a", "b": "fixed", "c": "c"}
+
+
+def test_bind_device_is_only_a_warning_on_finch() -> None:
+    from types import SimpleNamespace
+
+    from checks import socket_mounts
+    from doctor.engine.runtime import identify
+
+    finch = identify(
+        {"Platform": {"Name": "Finch Daemon - 0.12.0"}},
+        {},
+        "unix:///Applications/Finch/lima/data/finch/sock/finch.sock",
+        "macos",
+    )
+    options = Options(project_directory=COMPOSE / "socket-volume-bind-device-fail", target_os="macos", offline=True)
+    ctx = build_context(options, environ={})
+    ctx.engine = SimpleNamespace(runtime=finch)  # type: ignore[assignment]
+    finding = next(f for f in socket_mounts.run(ctx) if f.id == "socket-volume-bind-device")
+    assert finding.status is Status.WARN
+    assert "works only by accident" in finding.detail
