@@ -82,6 +82,18 @@ def find_root_cause(findings: list[Finding]) -> RootCause | None:
     statement = statement[0].upper() + statement[1:]
     lead = next((f for f in chain if f.remedy is not None), chain[0])
     next_step = lead.remedy.summary if lead.remedy is not None else lead.title
+    works_now = any(f.id == "socket-vantage" and f.status is Status.OK for f in findings)
+    past = [f for f in problems if f.id in ("log-backend-cannot-connect", "log-socket-create-failed")]
+    if works_now and past:
+        return RootCause(
+            "The evidence conflicts: the socket works from every vantage point now, but the logs show earlier "
+            f"failures ({', '.join(_phrase(f) for f in past)}). They are in the past: a restart, or a client that "
+            "started before the database was ready.",
+            tuple(f.id for f in [*past, *chain] if f.id != "socket-vantage"),
+            "Read the logs since the last restart (--since), and make clients wait for a healthy database "
+            "(backend-start-order).",
+            conflict=True,
+        )
     file_clean = any(f.id == "socket-volume-ok" for f in findings)
     socket_trouble = any(f.id in ("log-socket-create-failed", "container-socket-mount-drift") for f in problems)
     if file_clean and socket_trouble:
