@@ -21,6 +21,15 @@ def run(ctx: Context) -> Iterator[Finding]:
     yield from find_invalid(project)
     yield from find_missing_required(project)
     yield from find_unset_variables(project)
+    for what, origin in project.not_followed:
+        yield Finding(
+            "compose-not-followed",
+            Status.INFO,
+            f"{origin}: the doctor does not follow {what}",
+            "Services, mounts and variables defined through it are not seen, so a socket mount defined "
+            "there is not judged. `docker compose config` shows the merged result.",
+            (Evidence(str(origin), what),),
+        )
     if not project.texts:
         return
     databases = database_services(project)

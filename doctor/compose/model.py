@@ -107,6 +107,7 @@ class ComposeProject:
     unset_variables: list[tuple[str, Origin]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # file -> text as read
     top_volumes_line: dict[str, int] = field(default_factory=dict)  # file -> line of volumes:
+    not_followed: list[tuple[str, Origin]] = field(default_factory=list)  # (what, where): include:, extends:
 
     @property
     def readable(self) -> bool:

@@ -55,6 +55,7 @@ class FileParser:
         self.project_dir = project_dir
         self.home = home
         self.problems: list[ComposeProblem] = []
+        self.not_followed: list[tuple[str, Origin]] = []
 
     def origin(self, path: PathKey) -> Origin:
         return Origin(self.file, self.loaded.lines.get(path))
@@ -81,6 +82,8 @@ class FileParser:
             return part
         if isinstance(data.get("name"), str):
             part.name = data["name"]
+        if "include" in data:
+            self.not_followed.append(("include:", self.origin(("include",))))
         services = data.get("services")
         if services is not None and not isinstance(services, dict):
             self.problem(("services",), f"services must be a mapping, not {_kind(services)}")
@@ -112,6 +115,8 @@ class FileParser:
             return None
         service = Service(name=name, origin=self.origin(base))
         part = ServicePart(service)
+        if "extends" in body:
+            self.not_followed.append((f"extends: in service {name}", self.origin((*base, "extends"))))
         part.set_fields = {key for key in body if isinstance(key, str)}
         for key in body:
             tag = self.loaded.tags.get((*base, key))

@@ -76,6 +76,7 @@ def load_project(
         parser = FileParser(display, loaded, raw, str(project_dir), home)
         part = parser.parse()
         project.problems.extend(parser.problems)
+        project.not_followed.extend(parser.not_followed)
         if part.top_volumes_line is not None:
             project.top_volumes_line[display] = part.top_volumes_line
         parts.append(part)

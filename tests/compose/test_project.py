@@ -203,3 +203,15 @@ def test_unreadable_file_is_a_problem_for_an_ordinary_user(tmp_path: Path) -> No
         import shutil
 
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_include_and_extends_are_reported_as_not_followed(tmp_path: Path) -> None:
+    compose = (
+        "include:\n  - other.yaml\nservices:\n  backend:\n    extends:\n      file: base.yaml\n      service: app\n"
+    )
+    project = load_project(project_dir(tmp_path, {"compose.yaml": compose}), environ={})
+    assert project is not None
+    assert [(what, str(origin)) for what, origin in project.not_followed] == [
+        ("include:", "compose.yaml:2"),
+        ("extends: in service backend", "compose.yaml:6"),
+    ]
