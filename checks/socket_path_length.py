@@ -26,7 +26,8 @@ def find_too_long(project: ComposeProject, limit: int = MAX_SOCKET_PATH["linux"]
 @requires_project(ID)
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     limit = MAX_SOCKET_PATH["linux"]
-    for use in find_too_long(project, limit):
+    too_long = find_too_long(project, limit)
+    for use in too_long:
         path = socket_file(use.directory, use.port)
         yield Finding(
             "socket-path-too-long",
@@ -37,5 +38,5 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
             (Evidence(str(use.service.origin), path),),
             Remedy("Use a shorter socket directory, such as /var/run/postgresql."),
         )
-    if not find_too_long(project, limit) and (server_uses(project) or client_uses(project)):
+    if not too_long and (server_uses(project) or client_uses(project)):
         yield Finding(ID, Status.OK, f"Every socket path is within {limit} bytes")

@@ -26,8 +26,8 @@ FINDING_IDS = {
 }
 
 
-def find_sharing_problems(project: ComposeProject) -> list[Sharing]:
-    return [verdict for verdict in sharing(project) if verdict.kind != "ok"]
+def find_sharing_problems(verdicts: list[Sharing]) -> list[Sharing]:
+    return [verdict for verdict in verdicts if verdict.kind != "ok"]
 
 
 @requires_project(ID)
@@ -46,12 +46,12 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
             "key=value DSN with host=/dir, or PGHOST=/dir.",
         )
         return
-    problems = find_sharing_problems(project)
+    verdicts = sharing(project)
+    problems = find_sharing_problems(verdicts)
     for verdict in problems:
         yield sharing_finding(ctx, project, verdict)
     if problems:
         return
-    verdicts = sharing(project)
     clean = not find_host_path_sockets(project) and not find_bind_device_volumes(project)
     mounts = {v.server_mount.source for v in verdicts if v.server_mount is not None}
     names = ", ".join(f"{m} ({project.engine_volume_name(m)})" for m in sorted(s for s in mounts if s))
