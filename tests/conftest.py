@@ -4,14 +4,17 @@ reason on a laptop, and fail in CI (CI=true), where everything must run."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -317,3 +320,35 @@ def run_as_nobody(function: object) -> object:
     if kind == "raised":
         raise AssertionError(f"the child raised {value}")
     return value
+
+
+@contextlib.contextmanager
+def silent_unix_server(path: Path) -> Iterator[Path]:
+    """A real Unix socket server that accepts connections and never says a word: the one fault
+    (a hung PostgreSQL, a hung engine) that the real servers cannot be made to show."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()

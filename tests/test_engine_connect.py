@@ -16,7 +16,7 @@ import pytest
 from doctor.engine.endpoint import Endpoint, resolve
 from doctor.engine.runtime import identify
 from doctor.engine.session import EngineUnreachable, connect
-from tests.conftest import run_as_nobody
+from tests.conftest import run_as_nobody, silent_unix_server
 
 
 @pytest.mark.parametrize(
@@ -121,23 +121,6 @@ def test_permission_denied(short_dir: Path) -> None:
 
 def test_an_engine_that_never_answers_is_bounded(short_dir: Path, cli: object) -> None:
     path = short_dir / "silent.sock"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    outcome: list[object] = []
     project = Path(__file__).resolve().parent / "fixtures" / "compose" / "guide-incorrect"
     args = (
         "--project-directory",
@@ -149,15 +132,12 @@ def test_an_engine_that_never_answers_is_bounded(short_dir: Path, cli: object) -
         "--format",
         "json",
     )
-    started = time.monotonic()
-    worker = threading.Thread(target=lambda: outcome.append(cli(*args)))  # type: ignore[operator]
-    worker.start()
-    worker.join(60)
-    stop.set()
-    thread.join(5)
-    for conn in held:
-        conn.close()
-    server.close()
+    outcome: list[object] = []
+    with silent_unix_server(path):
+        started = time.monotonic()
+        worker = threading.Thread(target=lambda: outcome.append(cli(*args)))  # type: ignore[operator]
+        worker.start()
+        worker.join(60)
     assert not worker.is_alive(), "the doctor hung on a silent engine"
     assert time.monotonic() - started < 30
     report = json.loads(outcome[0].out)  # type: ignore[attr-defined]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from checks.socket_probe import credentials
 from doctor.context import Options, build_context
 from doctor.probe import Credentials, ProbeResult, probe_socket
-from tests.conftest import FIXTURES, run_as_nobody
+from tests.conftest import FIXTURES, run_as_nobody, silent_unix_server
 
 SUPERUSER = Credentials("postgres", "postgres")
 
@@ -78,33 +77,8 @@ def test_regular_file_in_place_of_the_socket(shared_tmp: Path, cli: object) -> N
 
 @pytest.fixture
 def silent_server(shared_tmp: Path) -> Iterator[Path]:
-    """Accepts connections on a PostgreSQL socket path and never says a word."""
-    path = shared_tmp / ".s.PGSQL.5432"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                held.append(conn)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield shared_tmp
-    stop.set()
-    thread.join(5)
-    for conn in held:
-        conn.close()
-    server.close()
+    with silent_unix_server(shared_tmp / ".s.PGSQL.5432"):
+        yield shared_tmp
 
 
 def test_server_that_never_answers_times_out(silent_server: Path, cli: object) -> None:
