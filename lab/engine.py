@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -50,25 +51,20 @@ class Engine:
     def env(self) -> dict[str, str]:
         return {**os.environ, "DOCKER_HOST": self.host}
 
-    def answers(self) -> bool:
-        try:
-            done = subprocess.run(
-                ["docker-compose", "version"], env=self.env(), capture_output=True, timeout=5, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-        return done.returncode == 0 and self._ping()
-
     def _ping(self) -> bool:
-        import docker  # the lab's own dependency, like the doctor's engine checks
-
+        """GET /_ping on the socket by hand: while dockerd starts, docker-py's failed connects
+        leak their sockets (its transport keeps them only once connected)."""
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(5)
         try:
-            client = docker.DockerClient(base_url=self.host, version="auto", timeout=5)
-            client.ping()
-            client.close()
-        except Exception:
+            probe.connect(str(self.socket))
+            probe.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            answer = probe.recv(4096)
+        except OSError:
             return False
-        return True
+        finally:
+            probe.close()
+        return answer.startswith(b"HTTP/1.") and answer.rstrip().endswith(b"OK")
 
     def start(self, timeout: float = 60) -> None:
         if self.pid() is not None and self._ping():
