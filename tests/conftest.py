@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,6 +26,21 @@ from doctor.cli import main
 IN_CI = os.environ.get("CI") == "true"
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Compose fixtures whose failure the remedy diff (and --fix) repairs: (case, finding id).
+FIXABLE = [
+    pytest.param("guide-incorrect", "socket-host-path", id="guide-incorrect"),
+    pytest.param("socket-host-path-fail", "socket-host-path", id="host-path"),
+    pytest.param("socket-host-path-long-syntax", "socket-host-path", id="host-path-long-syntax"),
+    pytest.param("socket-host-path-override", "socket-host-path", id="host-path-override"),
+    pytest.param("socket-host-path-interpolated", "socket-host-path", id="host-path-interpolated"),
+    pytest.param("socket-volume-bind-device-fail", "socket-volume-bind-device", id="bind-device"),
+    pytest.param("socket-volume-undeclared-fail", "socket-volume-undeclared", id="undeclared"),
+    pytest.param("socket-volume-mismatch-fail", "socket-volume-mismatch", id="mismatch"),
+    pytest.param("backend-socket-not-mounted-fail", "backend-socket-not-mounted", id="not-mounted"),
+    pytest.param("database-url-socket-mismatch-fail", "database-url-socket-mismatch", id="url"),
+    pytest.param("data-volume-strategy-fail", "data-volume-strategy", id="data"),
+]
 
 
 def require(condition: bool, reason: str) -> None:
@@ -232,51 +246,25 @@ def fuse_available() -> tuple[bool, str]:
     return True, ""
 
 
-@dataclass
-class HostShare:
-    source: Path
-    mountpoint: Path
-    process: subprocess.Popen[bytes]
-
-
 @pytest.fixture
 def hostshare() -> Iterator[object]:
-    """Mount a 9p/virtiofs-like share: chmod on a socket fails with EINVAL."""
+    """Mount a 9p/virtiofs-like share (the lab's): chmod on a socket fails with EINVAL."""
+    from lab.scenarios import Share
+
     available, reason = fuse_available()
     require(available, reason)
-    shares: list[HostShare] = []
+    shares: list[tuple[Path, Share]] = []
 
-    def mount(refuse_chown: bool = False) -> HostShare:
+    def mount(refuse_chown: bool = False) -> Share:
         root = public_tempdir("cd-share-")
-        source, mountpoint = root / "source", root / "mnt"
-        source.mkdir()
-        mountpoint.mkdir()
-        source.chmod(0o777)
-        args = [sys.executable, "-m", "lab.hostshare", str(source), str(mountpoint)]
-        if refuse_chown:
-            args.append("--refuse-chown")
-        process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while not os.path.ismount(mountpoint):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                process.kill()
-                raise RuntimeError(f"the FUSE share did not mount: {output}")
-            time.sleep(0.05)
-        share = HostShare(source, mountpoint, process)
-        shares.append(share)
+        share = Share.mount(root, refuse_chown=refuse_chown)
+        shares.append((root, share))
         return share
 
     yield mount
-    for share in shares:
-        subprocess.run(["fusermount3", "-u", "-z", str(share.mountpoint)], check=False, capture_output=True)
-        try:
-            share.process.wait(10)
-        except subprocess.TimeoutExpired:
-            share.process.kill()
-        if share.process.stdout:
-            share.process.stdout.close()
-        shutil.rmtree(share.mountpoint.parent, ignore_errors=True)
+    for root, share in shares:
+        share.unmount()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

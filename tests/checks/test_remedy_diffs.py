@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, require
+from tests.conftest import FIXABLE, FIXTURES, require
 
 COMPOSE = FIXTURES / "compose"
 
@@ -26,22 +26,7 @@ def apply(diff: str, directory: Path) -> None:
                    capture_output=True, timeout=10)  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("case", "finding_id"),
-    [
-        pytest.param("guide-incorrect", "socket-host-path", id="guide-incorrect"),
-        pytest.param("socket-host-path-fail", "socket-host-path", id="host-path"),
-        pytest.param("socket-host-path-long-syntax", "socket-host-path", id="host-path-long-syntax"),
-        pytest.param("socket-host-path-override", "socket-host-path", id="host-path-override"),
-        pytest.param("socket-host-path-interpolated", "socket-host-path", id="host-path-interpolated"),
-        pytest.param("socket-volume-bind-device-fail", "socket-volume-bind-device", id="bind-device"),
-        pytest.param("socket-volume-undeclared-fail", "socket-volume-undeclared", id="undeclared"),
-        pytest.param("socket-volume-mismatch-fail", "socket-volume-mismatch", id="mismatch"),
-        pytest.param("backend-socket-not-mounted-fail", "backend-socket-not-mounted", id="not-mounted"),
-        pytest.param("database-url-socket-mismatch-fail", "database-url-socket-mismatch", id="url"),
-        pytest.param("data-volume-strategy-fail", "data-volume-strategy", id="data"),
-    ],
-)
+@pytest.mark.parametrize(("case", "finding_id"), FIXABLE)
 def test_diff_fixes_the_fixture(cli: object, tmp_path: Path, case: str, finding_id: str) -> None:
     project = tmp_path / case
     shutil.copytree(COMPOSE / case, project)
