@@ -34,6 +34,11 @@ def test_fixed_host_share_deployment_becomes_healthy(deploy: Callable[[str], Dep
     assert vantage["title"].startswith("The socket works everywhere")
     assert after["root_cause"]["conflict"] is True
     assert after["root_cause"]["statement"].startswith("The evidence conflicts: the socket works")
-    # ...and read from the restart on, nothing fails.
-    since = doctor(deployment, "--since", str(int(time.time()) - 1))
+    # ...and read from a whole second after the backend connected, nothing fails. Log times have
+    # whole-second resolution for --since, so start on a fresh second, then let the backend's
+    # one-second loop run again.
+    time.sleep(1.05 - time.time() % 1)
+    start = int(time.time())
+    time.sleep(2)
+    since = doctor(deployment, "--since", str(start))
     assert since["status"] != "fail", [f["title"] for f in since["findings"] if f["status"] == "fail"]
