@@ -21,7 +21,26 @@ from pathlib import Path
 
 import pytest
 
-from doctor.cli import main
+
+def _installed_package_first() -> None:
+    """The suite tests what users install: the wheel in site-packages, not this source tree.
+
+    ``python -m pytest`` and pytest's rootdir insertion put the repository root first on
+    ``sys.path``, where ``doctor/`` and ``checks/`` would shadow the installed package. Moving
+    site-packages ahead keeps ``lab`` and ``tests`` (never installed) importable from the tree
+    while ``doctor`` and ``checks`` come from the installed distribution when there is one."""
+    import sys
+    import sysconfig
+
+    purelib = sysconfig.get_paths()["purelib"]
+    if purelib in sys.path:
+        sys.path.remove(purelib)
+    sys.path.insert(0, purelib)
+
+
+_installed_package_first()
+
+from doctor.cli import main  # noqa: E402  (must come after site-packages is put first)
 
 IN_CI = os.environ.get("CI") == "true"
 REPO = Path(__file__).resolve().parent.parent
