@@ -39,82 +39,26 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from lab.finchapi import (
+    DEFAULT_API,
+    api_compare,
+    bool_value,
+    finch_version,
+    finch_volume,
+    finch_volume_filters,
+    int64_or_zero,
+    version_refusal,
+)
 from lab.finchwire import Conn, Message, WireError, dechunk_stream, pipe, read_body, read_head, relay_body
 
-DAEMON_VERSION = "v0.0.0-lab-emulation"  # never a real release: reports show it is the emulation
-DEFAULT_API = "1.43"  # finch-daemon version/version.go DefaultApiVersion
-MINIMUM_API = "1.35"  # MinimumApiVersion
 JSON_LIMIT = 16 * 1024 * 1024
 VERSIONED = re.compile(r"^/v([0-9][^/]*)(/.*)$")  # "/volumes" is not a version
 VOLUME = re.compile(r"^/volumes/([^/]+)$")
 LOGS = re.compile(r"^/containers/([^/]+)/logs$")
-INT64 = re.compile(r"^[+-]?[0-9]{1,19}$")
-FALSE = {"", "0", "no", "false", "none"}  # moby httputils.BoolValue
 
 
 class ProxyError(RuntimeError):
     pass
-
-
-def api_tuple(version: str) -> tuple[int, ...]:
-    """moby versions.compare: dot-separated integers, a non-number counts as 0."""
-    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
-
-
-def version_refusal(version: str) -> str | None:
-    if api_tuple(version) < api_tuple(MINIMUM_API):
-        return f"your api version, v{version}, is below the minimum supported version, v{MINIMUM_API}"
-    if api_tuple(version) > api_tuple(DEFAULT_API):
-        return f"your api version, v{version}, is newer than the server's version, v{DEFAULT_API}"
-    return None
-
-
-def finch_volume(volume: dict[str, Any]) -> dict[str, Any]:
-    """nerdctl native.Volume: Labels and Size are omitempty; nothing else exists."""
-    shaped: dict[str, Any] = {"Name": volume.get("Name", ""), "Mountpoint": volume.get("Mountpoint", "")}
-    if volume.get("Labels"):
-        shaped["Labels"] = volume["Labels"]
-    size = (volume.get("UsageData") or {}).get("Size")
-    if isinstance(size, int) and size > 0:
-        shaped["Size"] = size
-    return shaped
-
-
-def finch_volume_filters(raw: str) -> str | None:
-    """finch-daemon unmarshals filters into {name, driver, labels, dangling}: other keys vanish."""
-    parsed = json.loads(raw)
-    if not isinstance(parsed, dict):
-        raise ValueError("filters must be a JSON object")
-    kept: dict[str, Any] = {}
-    for theirs, dockers in (("name", "name"), ("driver", "driver"), ("labels", "label"), ("dangling", "dangling")):
-        values = parsed.get(theirs)
-        if isinstance(values, dict):  # Docker's other encoding, {"value": true}
-            values = [k for k, v in values.items() if v]
-        if values:
-            kept[dockers] = [str(v) for v in values]
-    return json.dumps(kept) if kept else None
-
-
-def finch_version(upstream: dict[str, Any]) -> dict[str, Any]:
-    """finch-daemon's VersionInfo, filled from what the engine underneath really runs."""
-    components = [
-        {"Name": c.get("Name"), "Version": c.get("Version"), **({"Details": c["Details"]} if c.get("Details") else {})}
-        for c in upstream.get("Components") or []
-        if isinstance(c, dict) and str(c.get("Name", "")).lower() in ("containerd", "runc")
-    ]
-    return {
-        "Platform": {"Name": f"Finch Daemon - {DAEMON_VERSION}"},
-        "Version": DAEMON_VERSION,
-        "ApiVersion": DEFAULT_API,
-        "MinAPIVersion": MINIMUM_API,
-        "GitCommit": "",
-        "Os": "Linux",  # `uname`
-        "Arch": {"amd64": "x86_64", "arm64": "aarch64"}.get(str(upstream.get("Arch")), str(upstream.get("Arch", ""))),
-        "KernelVersion": upstream.get("KernelVersion", ""),
-        "Experimental": False,
-        "BuildTime": "",
-        "Components": components,
-    }
 
 
 class FinchProxy:
@@ -221,7 +165,7 @@ class FinchProxy:
                 request = read_head(client)
                 if request is None or not self._handle(client, request):
                     return
-        except (OSError, WireError) as exc:
+        except (OSError, WireError, ValueError) as exc:  # ValueError: an answer that is not JSON
             if not self._stop.is_set():
                 print(f"finchproxy: connection ended: {exc}", file=sys.stderr)
         finally:
@@ -231,6 +175,8 @@ class FinchProxy:
     # upstream --------------------------------------------------------------------------------
 
     def _open(self) -> Conn:
+        if self._stop.is_set():
+            raise OSError("the proxy is stopping")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)  # connect and every read of the engine are bounded
         self._track(sock, True)
@@ -272,7 +218,7 @@ class FinchProxy:
 
     def _target(self, api: str | None, path: str, query: str) -> str:
         if api is not None:
-            lowered = api if api_tuple(api) <= api_tuple(self.upstream_api) else self.upstream_api
+            lowered = api if api_compare(api, self.upstream_api) <= 0 else self.upstream_api
             path = f"/v{lowered}{path}"
         return f"{path}?{query}" if query else path
 
@@ -350,12 +296,12 @@ class FinchProxy:
         read_body(client, request, limit=JSON_LIMIT, until_close=False)
         params = parse_qsl(query, keep_blank_values=True)
         values = dict(params)
-        if all(values.get(s, "").strip().lower() in FALSE for s in ("stdout", "stderr")):
+        if not any(bool_value(values.get(s, "")) for s in ("stdout", "stderr")):
             return self._reply(client, request, 400, {"message": "you must choose at least one stream"})
         kept = []
         for key, value in params:
             # httputils.Int64ValueOrZero: a non-integer is 0, and 0 means no bound
-            if key in ("since", "until") and (not INT64.match(value) or int(value) == 0):
+            if key in ("since", "until") and int64_or_zero(value) == 0:
                 continue
             kept.append((key, value))
         upstream = self._open()
@@ -367,8 +313,9 @@ class FinchProxy:
                 raise WireError("the engine closed the connection without answering")
             if response.start[1] != "200":
                 client.send(response.encode())
+                delimited = response.chunked or response.length is not None
                 relay_body(upstream, response, client, until_close=True)
-                return not _closes(request, response)
+                return delimited and not _closes(request, response)
             # finch-daemon hijacks the connection: no length, no chunks, the end is the close
             plain = Message(response.start, [*response.without("Transfer-Encoding", "Content-Length", "Connection"),
                                              ("Connection", "close")])  # fmt: skip

@@ -22,7 +22,8 @@ import pytest
 
 from lab import ROOT, composev2, lab_dir
 from lab.engine import Engine
-from lab.finchproxy import DEFAULT_API, FinchProxy, ProxyError
+from lab.finchapi import DEFAULT_API
+from lab.finchproxy import FinchProxy, ProxyError
 from tests.conftest import require
 
 pytestmark = pytest.mark.lab
