@@ -187,7 +187,9 @@ class SshfsShare:
             _end(process, timeout)
         if is_mounted(self.mountpoint):  # sshfs was killed before it could unmount
             with contextlib.suppress(subprocess.TimeoutExpired):
-                subprocess.run(["umount", "-l", str(self.mountpoint)], check=False, capture_output=True, timeout=timeout)
+                subprocess.run(
+                    ["umount", "-l", str(self.mountpoint)], check=False, capture_output=True, timeout=timeout
+                )
         self.stderr.close()
 
     def __enter__(self) -> SshfsShare:
