@@ -91,8 +91,9 @@ def _unprivileged_user(source: Path, user: str | None) -> pwd.struct_passwd | No
         raise ShareError(f"there is no user {user or source.stat().st_uid} to run sftp-server as") from None
     if entry.pw_uid == 0:
         # As root sftp-server could chown, and the share would not refuse what a Mac refuses.
+        why = f"{source} belongs to root" if user is None else f"--user {user} is root"
         raise ShareError(
-            f"{source} belongs to root; sftp-server must run as an unprivileged user who owns it, as on a Mac "
+            f"{why}; sftp-server must run as an unprivileged user who owns the source, as on a Mac "
             f"(chown nobody: {source}, or pass --user)"
         )
     return entry
