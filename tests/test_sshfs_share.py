@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from checks.log_signatures import DATA_DIR, SOCKET_FAILED, classify_line, findings_for, scan_lines
+from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.rootcause import find_root_cause
 from lab.sshfs import ShareError, SshfsShare, is_mounted, why_unavailable
 from tests.conftest import PgServer, give_to_postgres, public_tempdir, require
@@ -129,10 +130,12 @@ def test_chown_on_the_share_is_refused(sshfs_share: Mount) -> None:
 
 
 @pytest.fixture
-def postgres_on_sshfs(pg_template: Path, sshfs_share: Mount) -> Iterator[PgServer]:
+def postgres_on_sshfs(sshfs_share: Mount, request: pytest.FixtureRequest) -> Iterator[PgServer]:
     """A real server (not started) whose socket directory is on the share. Not pg_factory: it
     chowns the socket directory to postgres, which this share refuses, as a Mac folder does."""
     share = sshfs_share()
+    # Asked for only now, so a machine without the share skips for that reason first.
+    pg_template: Path = request.getfixturevalue("pg_template")
     socket_dir = share.mountpoint / "sock"
     socket_dir.mkdir()  # belongs to nobody; sshfs checks no permissions, sftp-server writes as its owner
     root = public_tempdir("cd-pg-sshfs-")
@@ -229,6 +232,25 @@ def test_the_cause_is_named_from_the_bind_errno(
     assert root is not None and root.findings == (SOCKET_FAILED,)
     assert phrase in root.statement
     assert ("reverse-sshfs" in root.statement) == (cause == "reverse-sshfs")
+
+
+def test_the_chain_from_the_file_names_reverse_sshfs_with_its_count() -> None:
+    stamped = [f"2026-11-26 09:{minute:02d}:03.001 UTC [7] {line}" for minute in (12, 40) for line in LIMA_LINES]
+    logged = next(findings_for(scan_lines(stamped, "database")))
+    host_path = Finding(
+        "socket-host-path",
+        Status.FAIL,
+        "The socket directory /var/run/postgresql is the host folder /Users/me/s (database, backend)",
+        evidence=(Evidence("compose.yaml:9", "database: - /Users/me/s:/var/run/postgresql"),),
+        remedy=Remedy("Mount the named volume db_socket at /var/run/postgresql in every service"),
+    )
+    root = find_root_cause([logged, host_path])
+    assert root is not None
+    assert root.statement == (
+        "The socket directory is a host folder (compose.yaml:9) → PostgreSQL could not create its socket: "
+        f"{SSHFS_PHRASE} (6 times since 2026-11-26 09:12:03.001 UTC)"
+    )
+    assert root.next_step == "Mount the named volume db_socket at /var/run/postgresql in every service"
 
 
 @pytest.mark.sshfs
