@@ -157,18 +157,29 @@ class SshfsShare:
             client_end.close()
         share = cls(source, mountpoint, entry.pw_name if entry else _me(), sshfs, sftp_server, stderr)
         deadline = time.monotonic() + timeout
-        while not is_mounted(mountpoint):
-            if sshfs.poll() is not None or time.monotonic() > deadline:
-                said = share.messages()
-                share.unmount()
-                raise ShareError(
-                    f"sshfs did not mount {mountpoint} within {timeout:g} s" + (f": {said}" if said else "")
-                )
-            time.sleep(0.02)
+        try:
+            while not is_mounted(mountpoint):
+                if sshfs.poll() is not None or time.monotonic() > deadline:
+                    said = share.messages()
+                    what = "could not mount" if sshfs.poll() is not None else f"did not mount within {timeout:g} s"
+                    raise ShareError(f"sshfs {what} {source} at {mountpoint}" + (f": {said}" if said else ""))
+                time.sleep(0.02)
+            # The kernel lists the mount before sshfs has asked sftp-server for the source; reading
+            # the root proves the conversation works (in a child, so a hang is bounded too).
+            listed = subprocess.run(["ls", "-a", str(mountpoint)], check=False, capture_output=True,
+                                    text=True, timeout=timeout)  # fmt: skip
+            if listed.returncode != 0 or sshfs.poll() is not None:
+                said = share.messages() or " ".join(listed.stderr.split())
+                raise ShareError(f"sshfs mounted {mountpoint} but cannot read {source}" + (f": {said}" if said else ""))
+        except BaseException:  # a failure or a Ctrl-C while waiting: leave nothing behind
+            share.unmount()
+            raise
         return share
 
     def messages(self) -> str:
         """What sshfs and sftp-server wrote on stderr, on one line."""
+        if self.stderr.closed:
+            return ""
         self.stderr.seek(0)
         return " ".join(self.stderr.read(4096).decode(errors="replace").split())
 
@@ -179,7 +190,8 @@ class SshfsShare:
         """Unmount and end both processes, whatever state they are in; bounded by ``timeout``
         per step, and safe to call twice."""
         if is_mounted(self.mountpoint):
-            # -z: a process still inside the mount must not keep the share (and sshfs) alive.
+            # -z: a file still open on the mount must not make the unmount fail; sshfs then
+            # lingers until that file is closed, and is ended below.
             with contextlib.suppress(subprocess.TimeoutExpired):
                 subprocess.run(["fusermount3", "-u", "-z", str(self.mountpoint)],
                                check=False, capture_output=True, timeout=timeout)  # fmt: skip
@@ -244,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         while share.sshfs.poll() is None:
             time.sleep(0.2)
+        if share.sshfs.returncode != 0:
+            print(
+                f"lab.sshfs: sshfs ended with exit code {share.sshfs.returncode}: {share.messages()}", file=sys.stderr
+            )
+            return 1
     except KeyboardInterrupt:
         pass
     finally:

@@ -319,6 +319,21 @@ def test_a_source_owned_by_root_is_refused_and_nothing_starts(share_root: Path) 
 
 
 @pytest.mark.sshfs
+def test_a_source_sftp_server_cannot_read_fails_in_one_sentence_and_leaves_nothing(share_root: Path) -> None:
+    private = share_root / "private"
+    private.mkdir(mode=0o700)  # root's: nobody cannot pass, though it owns the folder inside
+    source = private / "inner"
+    source.mkdir()
+    owner = pwd.getpwnam(OWNER)
+    os.chown(source, owner.pw_uid, owner.pw_gid)
+    before = _children()
+    with pytest.raises(ShareError, match=r"^sshfs (?:could not mount|mounted) .*Permission denied$"):
+        SshfsShare.mount(source, share_root / "mnt")
+    assert not is_mounted(share_root / "mnt")
+    assert _children() - before == set()
+
+
+@pytest.mark.sshfs
 def test_mounting_by_hand_and_stopping_with_sigterm(share_root: Path) -> None:
     mountpoint = share_root / "mnt"
     command = [sys.executable, "-m", "lab.sshfs", str(share_root / "source"), str(mountpoint)]
