@@ -50,9 +50,6 @@ def _sig(finding: str, cause: str, pattern: str) -> Signature:
 
 
 SIGNATURES = (
-    # sshfs creates regular files only, so bind() on a reverse-sshfs share (Lima's mount for Finch
-    # with vmType: qemu) fails with EPERM; 9p and virtiofs answer EINVAL. Before unsupported-fs.
-    _sig(SOCKET_FAILED, "reverse-sshfs", r'could not bind Unix address "[^"]*": Operation not permitted'),
     _sig(
         SOCKET_FAILED,
         "unsupported-fs",
@@ -102,6 +99,11 @@ SIGNATURES = (
     _sig(CANNOT_CONNECT, "prisma", r"P1001|Can't reach database server at"),
     _sig(CANNOT_CONNECT, "other", _ON_SOCKET + "|connection failed: .*socket"),
 )
+# sshfs creates regular files only, so bind() on a reverse-sshfs share (Lima's mount for Finch
+# with vmType: qemu) fails with EPERM, where 9p and virtiofs answer EINVAL. It goes first, because
+# unsupported-fs above matches the same line.
+REVERSE_SSHFS = _sig(SOCKET_FAILED, "reverse-sshfs", r'could not bind Unix address "[^"]*": Operation not permitted')
+IN_ORDER = (REVERSE_SSHFS, *SIGNATURES)  # the order classify_line tries them in
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class LineMatch:
 def classify_line(line: str) -> LineMatch | None:
     if not _PREFILTER.search(line):
         return None
-    for signature in SIGNATURES:
+    for signature in IN_ORDER:
         if signature.pattern.search(line):
             return LineMatch(signature.finding, signature.cause)
     return None
