@@ -99,6 +99,11 @@ SIGNATURES = (
     _sig(CANNOT_CONNECT, "prisma", r"P1001|Can't reach database server at"),
     _sig(CANNOT_CONNECT, "other", _ON_SOCKET + "|connection failed: .*socket"),
 )
+# sshfs creates regular files only, so bind() on a reverse-sshfs share (Lima's mount for Finch
+# with vmType: qemu) fails with EPERM, where 9p and virtiofs answer EINVAL. It goes first, because
+# unsupported-fs above matches the same line.
+REVERSE_SSHFS = _sig(SOCKET_FAILED, "reverse-sshfs", r'could not bind Unix address "[^"]*": Operation not permitted')
+IN_ORDER = (REVERSE_SSHFS, *SIGNATURES)  # the order classify_line tries them in
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ class LineMatch:
 def classify_line(line: str) -> LineMatch | None:
     if not _PREFILTER.search(line):
         return None
-    for signature in SIGNATURES:
+    for signature in IN_ORDER:
         if signature.pattern.search(line):
             return LineMatch(signature.finding, signature.cause)
     return None
@@ -176,6 +181,12 @@ def _record(scan: LogScan, number: int, line: str) -> None:
 
 
 CAUSES = {
+    "reverse-sshfs": (
+        "the socket directory is a host folder mounted into the VM over reverse-sshfs, where bind() of a "
+        "Unix socket is refused (EPERM): Finch with vmType: qemu, or another Lima VM on QEMU with "
+        "reverse-sshfs mounts",
+        f"Make the socket directory a named volume shared by the database and the backend ({GUIDE}).",
+    ),
     "unsupported-fs": (
         "the socket directory is on a filesystem that cannot hold Unix sockets: a host folder shared "
         "into the VM over virtiofs, 9p or sshfs (macOS with Finch, Docker Desktop or Colima)",
@@ -247,6 +258,7 @@ CAUSES = {
 }
 
 LABELS = {
+    "reverse-sshfs": "its directory is a reverse-sshfs host share (Finch with vmType: qemu)",
     "unsupported-fs": "its directory cannot hold sockets (a host folder shared into the VM)",
     "too-long": "the socket path is too long",
     "in-use": "the socket is in use or a stale lock file remains",
@@ -290,6 +302,7 @@ def findings_for(scan: LogScan) -> Iterator[Finding]:
             f"Cause ({cause}): {explanation}.",
             tuple(hits.examples),
             Remedy(remedy),
+            cause=cause,
         )
 
 

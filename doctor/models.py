@@ -50,6 +50,9 @@ class Finding:
     remedy: Remedy | None = None
     check: str = ""
     duration_ms: float | None = None
+    # The classified cause as a stable kebab-case value (a log finding's "reverse-sshfs",
+    # "unsupported-fs", "enoent"…), so the root cause reads a value instead of parsing prose.
+    cause: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
+# Socket-creation causes that name the host share's kind, phrased from the classifier's value.
+SOCKET_CAUSES = {
+    "reverse-sshfs": "PostgreSQL could not create its socket: bind() is refused on a reverse-sshfs host share "
+    "(Finch with vmType: qemu)",
+}
+
+
 @dataclass(frozen=True)
 class RootCause:
     statement: str
@@ -36,8 +43,12 @@ def _phrase(finding: Finding) -> str:
     short = {
         "socket-host-path": f"the socket directory is a host folder{where}",
         "socket-volume-bind-device": "the socket volume binds a host folder through driver_opts",
-        "log-socket-create-failed": title.replace(
-            "PostgreSQL could not create its Unix socket: ", "PostgreSQL could not create its socket: "
+        "log-socket-create-failed": (
+            SOCKET_CAUSES[finding.cause]
+            if finding.cause in SOCKET_CAUSES
+            else title.replace(
+                "PostgreSQL could not create its Unix socket: ", "PostgreSQL could not create its socket: "
+            )
         )
         + _count(finding),
         "log-backend-cannot-connect": "the backend cannot reach the server" + _cause(finding),
@@ -58,12 +69,10 @@ def _count(finding: Finding) -> str:
 
 
 def _cause(finding: Finding) -> str:
+    # The value the classifier set; findings made without one fall back to the "Cause (x)" detail.
     match = re.match(r"Cause \(([a-z-]+)\)", finding.detail)
-    return (
-        f" ({match.group(1).upper() if match and match.group(1) != 'prisma' else 'P1001' if match else ''})"
-        if match
-        else ""
-    )
+    cause = finding.cause or (match.group(1) if match else "")
+    return f" ({'P1001' if cause == 'prisma' else cause.upper()})" if cause else ""
 
 
 def find_root_cause(findings: list[Finding]) -> RootCause | None:

@@ -13,6 +13,9 @@ NEEDED = {
     "docker-compose": "docker-compose",
     "fusermount3": "fuse3",
     "mmdebstrap": "mmdebstrap",
+    # the reverse-sshfs share (lab/sshfs.py); sftp-server is not on PATH
+    "sshfs": "sshfs",
+    "/usr/lib/openssh/sftp-server": "openssh-sftp-server",
 }
 
 

@@ -120,7 +120,7 @@ QUOTED = [
     pytest.param(
         'LOG:  could not bind Unix address "/x/.s.PGSQL.5432": Operation not permitted',
         SOCKET_FAILED,
-        "unsupported-fs",
+        "reverse-sshfs",
         id="lima-eperm",
     ),
     pytest.param(
