@@ -30,7 +30,9 @@ def give_to_nobody(path: Path) -> None:
         os.lchown(item, uid, gid)
 
 
-def cli_in_child(argv: list[str], *, as_nobody: bool = False, max_file_bytes: int | None = None) -> tuple[int, str, str]:
+def cli_in_child(
+    argv: list[str], *, as_nobody: bool = False, max_file_bytes: int | None = None
+) -> tuple[int, str, str]:
     """``cultivate doctor ARGV`` in a child process: (exit code, stdout, stderr)."""
     read_end, write_end = os.pipe()
     pid = os.fork()

@@ -210,7 +210,9 @@ def test_quick_start_example_gets_one_top_level_volumes_key(cli: object, tmp_pat
                      "    db_data:\n        driver: local\n", id="null-four-spaces"),
     ],
 )  # fmt: skip
-def test_declarations_merge_into_the_existing_volumes_key(cli: object, tmp_path: Path, case: str, expected: str) -> None:
+def test_declarations_merge_into_the_existing_volumes_key(
+    cli: object, tmp_path: Path, case: str, expected: str
+) -> None:
     directory = project_copy(tmp_path, case)
     fix(cli, directory, "--yes", "--target-os", "macos")
     text = (directory / "compose.yaml").read_text()
