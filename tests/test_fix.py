@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from checks import CHECKS
+from doctor.compose.edit import ComposeEditor
+from doctor.compose.model import ComposeProject
 from doctor.context import Options, build_context
 from doctor.fix import plan_fixes
 from doctor.fixflow import run_fix
@@ -255,3 +257,45 @@ def test_a_plan_that_would_write_a_duplicate_key_is_refused(tmp_path: Path) -> N
         apply(plan)
     assert (directory / "compose.yaml").read_bytes() == original
     assert sorted(p.name for p in directory.iterdir()) == ["compose.yaml"]
+
+
+SERVICES = "services:\n  db:\n    image: postgres:16\n"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(SERVICES, SERVICES + "\nvolumes:\n  db_socket:\n    driver: local\n  db_data:\n    driver: local\n",
+                     id="absent"),
+        pytest.param(SERVICES.rstrip("\n"), SERVICES + "\nvolumes:\n  db_socket:\n    driver: local\n  db_data:\n"
+                     "    driver: local\n", id="absent-no-final-newline"),
+        pytest.param(SERVICES + "volumes:", SERVICES + "volumes:\n  db_socket:\n    driver: local\n  db_data:\n"
+                     "    driver: local\n", id="empty-no-final-newline"),
+        pytest.param(SERVICES + "volumes: null\n", SERVICES + "volumes:\n  db_socket:\n    driver: local\n  db_data:\n"
+                     "    driver: local\n", id="null"),
+        pytest.param(SERVICES + "volumes: { }\n", SERVICES + "volumes: { db_socket: {driver: local}, db_data: {driver: "
+                     "local}}\n", id="flow-empty-spaced"),
+        pytest.param(SERVICES + "volumes: {\n  a: {},\n}\n", SERVICES + "volumes: {\n  a: {},\ndb_socket: {driver: "
+                     "local}, db_data: {driver: local}}\n", id="flow-multiline-trailing-comma"),
+        pytest.param(SERVICES + "volumes:\n    a:\n        driver: local\n", SERVICES + "volumes:\n    a:\n        "
+                     "driver: local\n    db_socket:\n      driver: local\n    db_data:\n      driver: local\n",
+                     id="block-own-indent"),
+        pytest.param((SERVICES + "volumes:\n  a: |\n    text\n\n").replace("\n", "\r\n"),
+                     (SERVICES + "volumes:\n  a: |\n    text\n  db_socket:\n    driver: local\n  db_data:\n    driver: "
+                      "local\n\n").replace("\n", "\r\n"), id="block-scalar-crlf"),
+        pytest.param("---\n" + SERVICES + "...\n", None, id="document-end-by-hand"),
+        pytest.param(SERVICES + "volumes:\n  - a\n", None, id="not-a-mapping-by-hand"),
+        pytest.param("{services: {db: {image: x}}}\n", None, id="flow-document-by-hand"),
+    ],
+)  # fmt: skip
+def test_declare_volume_forms(before: str, after: str | None) -> None:
+    project = ComposeProject("p", "test", "/nowhere", ["compose.yaml"], texts={"compose.yaml": before})
+    editor = ComposeEditor(project)
+    declared = [editor.declare_volume("compose.yaml", name) for name in ("db_socket", "db_data", "db_socket")]
+    result = editor.result()["compose.yaml"]
+    if after is None:
+        assert declared == [False, False, False] and result == before
+        return
+    assert declared == [True, True, True]
+    assert result == after
+    assert strict_problem(result) is None

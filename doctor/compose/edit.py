@@ -28,7 +28,7 @@ class TopLevel:
     block_at: int | None = None  # insert block entries before this line
     null_value: tuple[int, int, int] | None = None  # (line, start, end) of a ``~``/``null`` to drop
     flow_end: tuple[int, int] | None = None  # (line, column) of the closing ``}`` of a flow mapping
-    empty: bool = False  # the flow mapping has no entries
+    no_comma: bool = False  # the flow mapping needs no comma before a new entry (no entries, or a trailing comma)
 
 
 def top_level(text: str) -> TopLevel | None:
@@ -47,14 +47,19 @@ def top_level(text: str) -> TopLevel | None:
     step = _step(root, key_indent)
     found = [(k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "volumes"]
     if not found:
-        return TopLevel(key_indent, step)
+        # Appended at the end of the file: after an explicit document end (``...``) that would
+        # start a second document, so such a file is left to the user.
+        ends = any(isinstance(token, yaml.DocumentEndToken) for token in yaml.scan(text, Loader=yaml.SafeLoader))
+        return None if ends else TopLevel(key_indent, step)
     if len(found) > 1:
         return None
     key, value = found[0]
     lines = text.splitlines()
     if isinstance(value, yaml.MappingNode) and value.flow_style:
         end = value.end_mark
-        return TopLevel(key_indent, step, flow_end=(end.line, end.column - 1), empty=not value.value)
+        return TopLevel(
+            key_indent, step, flow_end=(end.line, end.column - 1), no_comma=_no_comma_needed(text, end.index)
+        )
     if isinstance(value, yaml.MappingNode) and value.value:
         last = min(max(_last_line(k, v) for k, v in value.value), len(lines) - 1)
         while last > key.start_mark.line and not lines[last].strip():
@@ -69,6 +74,17 @@ def top_level(text: str) -> TopLevel | None:
             null_value=(start.line, start.column, end.column),
         )  # fmt: skip
     return None
+
+
+def _no_comma_needed(text: str, end: int) -> bool:
+    """Whether the token before a flow mapping's closing brace (ending at ``end``) is its
+    opening brace or a comma (``{a: 1,}``), so a new entry needs no separating comma."""
+    previous: yaml.Token | None = None
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, yaml.FlowMappingEndToken) and token.end_mark.index == end:
+            return isinstance(previous, (yaml.FlowMappingStartToken, yaml.FlowEntryToken))
+        previous = token
+    return False
 
 
 def _step(root: yaml.MappingNode, key_indent: int) -> int:
@@ -200,7 +216,7 @@ class ComposeEditor:
             line, column = layout.flow_end
             entries = ", ".join(f"{name}: {{driver: local}}" for name in names)
             text = lines[line]
-            lines[line] = text[:column] + ("" if layout.empty else ", ") + entries + text[column:]
+            lines[line] = text[:column] + ("" if layout.no_comma else ", ") + entries + text[column:]
             return []
         if layout.block_at is not None:
             pad = " " * layout.child_indent
