@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from doctor.atomic import Keep, WriteRefused, can_keep_owner, check_folder, reserve, write_file
+from doctor.atomic import Keep, WriteRefused, can_keep_owner, reserve, write_file
 from doctor.compose.yamlload import MAX_BYTES, YamlProblem, load_yaml
 
 if TYPE_CHECKING:
@@ -146,10 +146,12 @@ def _encode(text: str, original: bytes) -> bytes:
 def _preflight(target: _Target) -> None:
     if not os.access(target.path, os.W_OK):
         raise FixRefused(f"cannot write {target.file}: the file is not writable for this user; nothing was written")
-    try:
-        check_folder(target.path, target.file)
-    except WriteRefused as exc:
-        raise FixRefused(f"{exc} (the backup and the new file are written there); nothing was written") from None
+    folder = target.path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise FixRefused(
+            f"cannot write {target.file}: its folder {folder} is not writable for this user "
+            "(the backup and the new file go there); nothing was written"
+        )
     if not can_keep_owner(target.status):
         owner = f"{target.status.st_uid}:{target.status.st_gid}"
         raise FixRefused(

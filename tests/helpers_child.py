@@ -5,15 +5,31 @@ limit (the kernel then fails a write with EFBIG: a real write failure at a chose
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import pickle
+import pkgutil
 import pwd
 import resource
 import shutil
 from pathlib import Path
 
+import checks
+import doctor
 from doctor.cli import main
+
+
+def _import_everything() -> None:
+    """The CLI imports most modules lazily; the unprivileged child may not be able to read the
+    installed package (CI installs it in a root-only temporary folder), so import them here."""
+    for package in (doctor, checks):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if not module.name.endswith(".__main__"):  # running it would run the CLI
+                importlib.import_module(module.name)
+
+
+_import_everything()
 
 
 def nobody_ids() -> tuple[int, int]:

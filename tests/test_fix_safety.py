@@ -16,7 +16,7 @@ import pytest
 
 from doctor.context import Options, build_context
 from doctor.fix import plan_fixes
-from doctor.fixwrite import apply
+from doctor.fixwrite import FixConflict, apply
 from lab import composev2
 from tests.conftest import FIXTURES, require
 from tests.helpers_child import cli_in_child, give_to_nobody, nobody_ids
@@ -210,3 +210,16 @@ def test_fixing_a_file_whose_owner_cannot_be_kept_is_refused(shared_tmp: Path) -
     )  # fmt: skip
     assert code == 2 and "cannot keep the owner 0:" in err and "nothing was written" in err
     assert snapshot(directory) == before
+
+
+def test_a_file_changed_since_it_was_read_is_a_conflict(tmp_path: Path) -> None:
+    directory = project_copy(tmp_path, "fix-two-files")
+    ctx = build_context(Options(project_directory=directory, offline=True, target_os="macos"), environ={})
+    plan = plan_fixes(ctx)
+    assert plan is not None and len(plan.changed()) == 2
+    override = directory / "compose.override.yaml"
+    override.write_text(override.read_text() + "# edited meanwhile\n")
+    before = snapshot(directory)
+    with pytest.raises(FixConflict, match=r"compose\.override\.yaml changed on disk"):
+        apply(plan)
+    assert snapshot(directory) == before  # the base file was not written either

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import tarfile
 from collections.abc import Callable
@@ -178,6 +179,7 @@ def test_output_and_bundle_must_differ(cli: object, tmp_path: Path) -> None:
 @pytest.mark.parametrize("flag", ["-o", "--bundle"])
 def test_a_folder_it_may_not_write_is_one_sentence(shared_tmp: Path, flag: str) -> None:
     """As an ordinary user, a folder owned by root: exit 2 and a sentence, never PermissionError."""
+    directory = shutil.copytree(GUIDE_CORRECT, shared_tmp / "project")  # readable by nobody, unlike the checkout
     locked = shared_tmp / "locked"
     locked.mkdir()
     give_to_nobody(shared_tmp)
@@ -185,7 +187,7 @@ def test_a_folder_it_may_not_write_is_one_sentence(shared_tmp: Path, flag: str) 
         os.chown(locked, 0, 0)
     locked.chmod(0o555)
     code, _, err = cli_in_child(
-        ["--project-directory", str(GUIDE_CORRECT), "--offline", flag, str(locked / "out.tar.gz")], as_nobody=True
+        ["--project-directory", str(directory), "--offline", flag, str(locked / "out.tar.gz")], as_nobody=True
     )
     locked.chmod(0o755)
     refused(code, err, "is not writable")
