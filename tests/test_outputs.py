@@ -105,6 +105,7 @@ OUTPUT_TARGETS = [
     pytest.param(lambda d: d / "db.log", "a --log-file of this run", id="log-file"),
     pytest.param(lambda d: d / "odbc.ini", "a file reports mounts", id="mounted-file"),
     pytest.param(lambda d: d / "no" / "such" / "report.txt", "does not exist", id="missing-folder"),
+    pytest.param(lambda d: d / "db.env" / "report.txt", "is not a directory", id="folder-is-a-file"),
 ]
 
 
