@@ -32,7 +32,7 @@ LOG_IDS = ("log-socket-create-failed", "log-data-dir-permissions", "log-backend-
 
 
 class BundleError(WriteRefused):
-    """The bundle could not be written; one sentence."""
+    """The bundle could not be made; one sentence. The CLI reports every WriteRefused alike."""
 
 
 def effective_model(project: ComposeProject) -> dict[str, Any]:
