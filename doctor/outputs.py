@@ -32,7 +32,10 @@ def refuse_inputs(path: Path, ctx: Context, what: str) -> None:
 def run_inputs(ctx: Context) -> Iterator[tuple[Path, str]]:
     """Every file this run reads, with what it is to the run."""
     options = ctx.options
-    directory = options.project_directory
+    project = ctx.project
+    # The project's own folder when there is a project (Compose takes it from the first file);
+    # the flag, else the current folder, when there is none.
+    directory = Path(project.directory) if project is not None else Path(options.project_directory or Path.cwd())
     for log in options.log_files:
         if log != "-":
             yield Path(log), "a --log-file"
@@ -42,7 +45,6 @@ def run_inputs(ctx: Context) -> Iterator[tuple[Path, str]]:
     if options.env_file:
         yield _under(Path.cwd(), options.env_file), "the --env-file"
         yield _under(directory, options.env_file), "the --env-file"
-    project = ctx.project
     if project is None:
         return
     for file in project.files:
