@@ -155,7 +155,8 @@ def test_half_writable_multi_file_fix_writes_nothing(shared_tmp: Path) -> None:
     directory = locked_override(shared_tmp)
     before = snapshot(directory)
     code, out, err = cli_in_child(
-        ["--project-directory", str(directory), "-f", "compose.yaml", "-f", "locked/compose.override.yaml",
+        ["--project-directory", str(directory), "-f", str(directory / "compose.yaml"),
+         "-f", str(directory / "locked" / "compose.override.yaml"),
          "--offline", "--target-os", "macos", "--format", "json", "--fix", "--yes"],
         as_nobody=True,
     )  # fmt: skip
