@@ -91,15 +91,14 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     fixing.add_argument("--yes", action="store_true", help="with --fix: apply without asking")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the diff, change nothing")
     fixing.add_argument("--bundle", metavar="FILE.tar.gz", help="write a redacted support bundle")
-    fixing.add_argument("--force", action="store_true", help="with --bundle: replace an existing archive")
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
-    output.add_argument(
-        "-o", "--output", metavar="FILE", help="write the report to FILE: a new or regular file, atomically"
-    )
+    output.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically)")
     output.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour (default auto)")
     output.add_argument("-v", "--verbose", action="store_true", help="show evidence and each check's duration")
     output.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    # Here, away from --bundle's line, only so parallel edits of that line merge cleanly.
+    output.add_argument("--force", action="store_true", help="with --bundle: replace an existing archive")
 
 
 def _port(text: str) -> int:
