@@ -7,17 +7,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import platform
 import tarfile
-import tempfile
 import time
 from collections import deque
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from doctor import __version__
+from doctor.atomic import Keep, WriteRefused, check_target, write_file
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.logs import LogUnreadable, iter_lines, open_log
@@ -32,8 +31,8 @@ TAIL_LINES = 300
 LOG_IDS = ("log-socket-create-failed", "log-data-dir-permissions", "log-backend-cannot-connect")
 
 
-class BundleError(Exception):
-    pass
+class BundleError(WriteRefused):
+    """The bundle could not be made; one sentence. The CLI reports every WriteRefused alike."""
 
 
 def effective_model(project: ComposeProject) -> dict[str, Any]:
@@ -146,7 +145,9 @@ def _version() -> dict[str, str]:
     }
 
 
-def write_bundle(ctx: Context, findings: list[Finding], path: Path, fix: FixSummary | None = None) -> None:
+def write_bundle(
+    ctx: Context, findings: list[Finding], path: Path, fix: FixSummary | None = None, *, replace: bool = False
+) -> None:
     redactor = ctx.redactor
     target = ctx.target(findings)
     # JSON is redacted as data, value by value, so what is written stays valid JSON.
@@ -173,25 +174,23 @@ def write_bundle(ctx: Context, findings: list[Finding], path: Path, fix: FixSumm
         for name, text in sorted(files.items())
     ]
     files["manifest.json"] = json.dumps({"fingerprint": target.fingerprint, "files": manifest}, indent=2) + "\n"
-    _write_tar(path, files)
+    _write_tar(path, files, replace=replace)
 
 
-def _write_tar(path: Path, files: dict[str, str]) -> None:
-    directory = path.resolve().parent
-    if not directory.is_dir():
-        raise BundleError(f"cannot write the bundle: {directory} does not exist")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    os.close(fd)
+def _write_tar(path: Path, files: dict[str, str], *, replace: bool = False) -> None:
+    """Through the one atomic writer: a new or (with --force) existing regular file, never a
+    device, link or directory; readable by its owner only, since a bundle is for the ticket."""
+    status = check_target(path, replace=replace, what="the bundle")
     root = path.name.removesuffix(".tar.gz").removesuffix(".tgz")
-    try:
-        with tarfile.open(temp, "w:gz") as archive:
+    now = int(time.time())
+
+    def write(stream: BinaryIO) -> None:
+        with tarfile.open(fileobj=stream, mode="w:gz") as archive:
             for name, text in files.items():
                 data = text.encode()
                 info = tarfile.TarInfo(f"{root}/{name}")
-                info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
+                info.size, info.mtime, info.mode = len(data), now, 0o644
                 archive.addfile(info, io.BytesIO(data))
-        os.chmod(temp, 0o600)  # a support bundle is for the ticket, not for every user of the machine
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise BundleError(f"cannot write the bundle {path}: {exc.strerror or exc}") from None
+
+    keep = None if status is None else Keep(status.st_uid, status.st_gid, 0o600)
+    write_file(path, write, keep=keep, new_mode=0o600, what="the bundle")

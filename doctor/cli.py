@@ -6,12 +6,12 @@ import argparse
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from doctor import __version__
+from doctor.atomic import Keep, WriteRefused, check_target, existing, write_file
 from doctor.render import FORMATS
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour (default auto)")
     output.add_argument("-v", "--verbose", action="store_true", help="show evidence and each check's duration")
     output.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    # Here, away from --bundle's line, only so parallel edits of that line merge cleanly.
+    output.add_argument("--force", action="store_true", help="with --bundle: replace an existing archive")
 
 
 def _port(text: str) -> int:
@@ -170,6 +172,7 @@ def doctor_main(argv: Sequence[str] | None = None) -> int:
 def run_doctor(args: argparse.Namespace) -> int:
     from checks import CHECKS, select  # here, not at the top: keeps --help fast
     from doctor.context import Options, UsageError, build_context
+    from doctor.outputs import refuse_inputs
     from doctor.runner import run_checks
 
     if args.list:
@@ -184,6 +187,13 @@ def run_doctor(args: argparse.Namespace) -> int:
         return _usage("--yes and --dry-run go with --fix")
     if args.bundle and not args.bundle.endswith((".tar.gz", ".tgz")):
         return _usage("--bundle needs a file name ending in .tar.gz")
+    if args.force and not args.bundle:
+        return _usage("--force goes with --bundle")
+    try:
+        # Before any work (and before --fix writes anything): a refused output ends the run now.
+        check_outputs(args)
+    except WriteRefused as exc:
+        return _usage(str(exc))
     options = Options(
         project_directory=Path(args.project_directory or os.getcwd()),
         files=tuple(args.file),
@@ -208,6 +218,12 @@ def run_doctor(args: argparse.Namespace) -> int:
         ctx = build_context(options)
     except UsageError as exc:
         return _usage(str(exc))
+    try:
+        for name, what in ((args.output, "the report"), (args.bundle, "the bundle")):
+            if name:
+                refuse_inputs(Path(name), ctx, what)
+    except WriteRefused as exc:
+        return _usage(str(exc))
     findings = run_checks(ctx, checks)
     fix = None
     if args.fix:
@@ -216,20 +232,22 @@ def run_doctor(args: argparse.Namespace) -> int:
         outcome = run_fix(ctx, checks, findings, yes=args.yes, dry_run=args.dry_run)
         ctx, findings, fix = outcome.ctx, outcome.findings, outcome.summary
     if args.bundle:
-        from doctor.bundle import BundleError, write_bundle
+        from doctor.bundle import write_bundle
 
         try:
-            write_bundle(ctx, findings, Path(args.bundle), fix=fix)
-        except BundleError as exc:
+            write_bundle(ctx, findings, Path(args.bundle), fix=fix, replace=args.force)
+        except WriteRefused as exc:
             return _usage(str(exc))
     report = render(args, ctx.target(findings), findings, fix)
     if args.output:
         try:
-            write_atomically(Path(args.output), report)
-        except OSError as exc:
-            return _usage(f"cannot write {args.output}: {exc.strerror or exc}")
+            write_report(Path(args.output), report)
+        except WriteRefused as exc:
+            return _usage(str(exc))
     elif report:
         sys.stdout.write(report)
+    if fix is not None and fix.failed:
+        return _usage(fix.message)
     return exit_code(findings, strict=args.strict)
 
 
@@ -259,16 +277,25 @@ def exit_code(findings: list[Finding], *, strict: bool) -> int:
     return EXIT_PROBLEMS if any(f.status in failing for f in findings) else EXIT_OK
 
 
-def write_atomically(path: Path, text: str) -> None:
-    directory = path.resolve().parent
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before the run, an -o or --bundle that is no place for a new regular file."""
+    if args.output:
+        check_target(Path(args.output), replace=True, what="the report")
+    if args.bundle:
+        check_target(Path(args.bundle), replace=args.force, what="the bundle")
+    if args.output and args.bundle:
+        first, second = existing(Path(args.output)), existing(Path(args.bundle))
+        same_inode = (
+            first is not None and second is not None and (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+        )
+        if same_inode or os.path.abspath(args.output) == os.path.abspath(args.bundle):
+            raise WriteRefused("-o and --bundle name the same file")
+
+
+def write_report(path: Path, text: str) -> None:
+    """A replaced report keeps the owner, group and mode of the file it replaces."""
+    status = check_target(path, replace=True, what="the report")
+    write_file(path, text.encode("utf-8"), keep=Keep.of(status) if status is not None else None, what="the report")
 
 
 def _usage(message: str) -> int:

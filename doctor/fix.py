@@ -6,12 +6,9 @@ never moves data: when the data strategy changes it prints the backup and restor
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from doctor.compose.edit import ComposeEditor
@@ -86,11 +83,27 @@ def plan_fixes(ctx: Context) -> FixPlan | None:
             _add(plan, use.service, f"{volume}:{use.directory}", edited)
         elif not (use.mount.type == "volume" and use.mount.source == volume):
             point_at(use.mount, use.service, volume)
+    _same_host_folder(plan, point_at)
     if server_uses(project) or client_uses(project):
         _declare(plan, volume, first_file)
     if ctx.target_os == "macos":
         _move_data_to_volume(ctx, plan, first_file, point_at)
     return plan
+
+
+def _same_host_folder(plan: FixPlan, point_at: Callable[[Mount, Service, str], None]) -> None:
+    """Every service that mounts a socket host folder gets the socket volume too, whether or not
+    the doctor recognises it as a client (an ODBC or JDBC configuration, a sidecar, a script):
+    left on the folder it would lose the socket the moment the others move to the volume."""
+    project = plan.project
+    volume = socket_volume_name(project, SOCKET_VOLUME)
+    uses = [*server_uses(project), *client_uses(project)]
+    folders = {use.mount.source for use in uses if use.mount is not None and use.mount.type == "bind"}
+    folders.discard(None)
+    for service in project.services.values():
+        for mount in service.mounts:
+            if mount.type == "bind" and mount.source in folders:
+                point_at(mount, service, volume)
 
 
 def _add(plan: FixPlan, service: Service, entry: str, edited: set[tuple[str, int | None, str]]) -> None:
@@ -104,7 +117,8 @@ def _add(plan: FixPlan, service: Service, entry: str, edited: set[tuple[str, int
 def _declare(plan: FixPlan, volume: str, file: str) -> None:
     declared = plan.project.volumes.get(volume)
     if declared is None:
-        plan.editor.declare_volume(file, volume)
+        if not plan.editor.declare_volume(file, volume):
+            plan.by_hand.append(f"{file}: declare {volume} under the top-level volumes: with driver: local")
     elif (
         declared.binds_host_device
         and declared.origin.line is not None
@@ -116,17 +130,18 @@ def _declare(plan: FixPlan, volume: str, file: str) -> None:
         )
 
 
-def _move_data_to_volume(ctx: Context, plan: FixPlan, first_file: str, point_at: object) -> None:
+def _move_data_to_volume(
+    ctx: Context, plan: FixPlan, first_file: str, point_at: Callable[[Mount, Service, str], None]
+) -> None:
     project = plan.project
     for database in database_services(project):
         mount = database.mount_covering(data_dir(database))
         if mount is None or mount.type != "bind" or not mount.source:
             continue
-        point_at(mount, database, DATA_VOLUME)  # type: ignore[operator]
-        if DATA_VOLUME not in project.volumes:
-            plan.editor.declare_volume(
-                mount.origin.file if mount.origin.file in project.texts else first_file, DATA_VOLUME
-            )
+        point_at(mount, database, DATA_VOLUME)
+        where = mount.origin.file if mount.origin.file in project.texts else first_file
+        if DATA_VOLUME not in project.volumes and not plan.editor.declare_volume(where, DATA_VOLUME):
+            plan.by_hand.append(f"{where}: declare {DATA_VOLUME} under the top-level volumes: with driver: local")
         engine_name = project.engine_volume_name(DATA_VOLUME)
         plan.data_commands.extend(data_move_commands(ctx.runtime, mount.source, engine_name))
         plan.notes.append(
@@ -153,51 +168,3 @@ def _explain_interpolation(ctx: Context, plan: FixPlan, mount: Mount, volume: st
             f"now names the volume {volume}, so {name} no longer decides the socket directory. "
             f"Remove {name} from {origin} if nothing else uses it."
         )
-
-
-@dataclass(frozen=True)
-class Applied:
-    file: Path
-    backup: Path
-
-
-class FixConflict(Exception):
-    """A file changed on disk after the doctor read it; nothing was written."""
-
-
-def apply(plan: FixPlan, now: datetime | None = None) -> list[Applied]:
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    directory = Path(plan.project.directory)
-    changes = plan.changed()
-    for file in changes:
-        current = _path(directory, file).read_bytes().decode("utf-8-sig")
-        if current != plan.project.texts[file]:
-            raise FixConflict(f"{file} changed on disk while the doctor ran; nothing was written")
-    applied = []
-    for file, text in changes.items():
-        path = _path(directory, file)
-        backup = path.with_name(f"{path.name}.{stamp}.bak")
-        shutil.copy2(path, backup)
-        original = path.read_bytes()
-        prefix = "\ufeff" if original.startswith(b"\xef\xbb\xbf") else ""
-        _replace_atomically(path, (prefix + text).encode())
-        applied.append(Applied(path, backup))
-    return applied
-
-
-def _path(directory: Path, file: str) -> Path:
-    path = Path(file)
-    return path if path.is_absolute() else directory / path
-
-
-def _replace_atomically(path: Path, data: bytes) -> None:
-    mode = path.stat().st_mode
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -1,5 +1,7 @@
 """The ``--fix`` conversation: show the diff, ask (or take --yes / --dry-run), back up, apply,
-and re-run the checks on the result, whose findings decide the exit code."""
+and re-run the checks on the result, whose findings decide the exit code. A fix that could not
+be written (refused before writing, or failed and rolled back) is ``FixSummary.failed``: the
+run then ends with exit 2 and the summary's one-sentence message."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from doctor.context import Context, build_context
-from doctor.fix import FixConflict, apply, plan_fixes
+from doctor.fix import plan_fixes
+from doctor.fixwrite import FixConflict, FixFailed, FixRefused, apply
 from doctor.models import Finding
 from doctor.runner import run_checks
 
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FixSummary:
     applied: bool
-    reason: str  # applied | dry-run | declined | not-a-terminal | nothing-to-fix | conflict
+    reason: str  # applied | dry-run | declined | not-a-terminal | nothing-to-fix | conflict | refused | failed
     diff: str = ""
     files: tuple[str, ...] = ()
     backups: tuple[str, ...] = ()
@@ -28,6 +31,11 @@ class FixSummary:
     by_hand: tuple[str, ...] = ()
     data_commands: tuple[str, ...] = ()
     message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """The user asked for the fix and it could not be written (nothing of it remains)."""
+        return self.reason in ("conflict", "refused", "failed")
 
 
 @dataclass
@@ -80,11 +88,16 @@ def run_fix(
     try:
         applied = apply(plan)
     except FixConflict as exc:
-        return FixRun(ctx, findings, summary(False, "conflict", str(exc)))
+        return FixRun(ctx, findings, summary(False, "conflict", f"Not applied: {exc}."))
+    except FixRefused as exc:
+        return FixRun(ctx, findings, summary(False, "refused", f"Not applied: {exc}."))
+    except FixFailed as exc:
+        return FixRun(ctx, findings, summary(False, "failed", str(exc)))
     backups = tuple(str(a.backup) for a in applied)
+    changed = "; ".join(f"{a.file} (backup: {a.backup})" for a in applied)
     fresh = build_context(ctx.options, ctx.environ)
     after = run_checks(fresh, checks)
-    return FixRun(fresh, after, summary(True, "applied", f"Applied; backups: {', '.join(backups)}", backups))
+    return FixRun(fresh, after, summary(True, "applied", f"Applied to {changed}.", backups))
 
 
 def _ask_on_terminal(question: str) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lab import composev2
 from tests.conftest import FIXABLE, FIXTURES, require
 
 COMPOSE = FIXTURES / "compose"
@@ -61,3 +62,24 @@ def test_doctor_never_edits_the_files(cli: object, tmp_path: Path) -> None:
     report(cli, project, "macos")
     assert (project / "compose.yaml").read_bytes() == original
     assert sorted(p.name for p in project.iterdir()) == ["compose.yaml"]
+
+
+DIFF_CASES = sorted(
+    {p.values[0] for p in FIXABLE} | {p.name for p in COMPOSE.iterdir() if p.name.startswith("fix-")}  # type: ignore[misc]
+)
+
+
+@pytest.mark.parametrize("case", DIFF_CASES)
+def test_every_diff_gives_a_file_compose_v2_accepts(cli: object, tmp_path: Path, case: str) -> None:
+    """Each finding's diff on its own (as a user applies the one they read) merges into the
+    top-level volumes: that is there, so Compose v2 accepts the result."""
+    require(composev2.binary() is not None, composev2.why_unavailable() or "no Compose v2")
+    findings = [f for f in report(cli, COMPOSE / case, "macos")["findings"] if (f.get("remedy") or {}).get("diff")]
+    assert findings, "the case has no diff to try"
+    for finding in findings:
+        project = tmp_path / f"{case}-{finding['id']}"
+        shutil.copytree(COMPOSE / case, project)
+        apply(finding["remedy"]["diff"], project)
+        files = [n for n in ("compose.yaml", "compose.override.yaml") if (project / n).is_file()]
+        ok, words = composev2.accepts(files, cwd=project, env={})
+        assert ok, (finding["id"], finding["remedy"]["diff"], words)
