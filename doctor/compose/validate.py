@@ -1,0 +1,349 @@
+"""Is this a Compose project Docker Compose v2 accepts? The same rules, in the same order:
+
+1. YAML (the loader: syntax, duplicate keys, explicit tags);
+2. every mapping key is a string;
+3. after interpolation, the values at typed places are cast (``privileged: "yes"`` is a boolean,
+   ``retries: "3"`` an integer), and a value that does not cast is refused;
+4. the Compose Specification's JSON Schema (``schema.py``);
+5. what Compose checks while decoding: durations, port and volume strings, mount targets;
+6. across the merged files: not empty, every service has an image or a build, ``depends_on``
+   names services that exist, without a cycle.
+
+Compose stops at the first refusal; the doctor reports each one with its file and line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from doctor.compose.model import ComposeProblem, Origin
+from doctor.compose.schema import describe, validate
+from doctor.compose.yamlload import PathKey
+
+Cast = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """One file as the loader and interpolation left it."""
+
+    display: str
+    data: Any
+    lines: Mapping[PathKey, int]
+    tags: Mapping[PathKey, str]
+
+
+def check_file(file: FileInput) -> list[ComposeProblem]:
+    """What Compose refuses in this file on its own (steps 2 to 5)."""
+    if file.data is None:
+        return []
+    problems = [_problem(file, path, message) for path, message in _non_string_keys(file.data, ())]
+    if problems:
+        return problems
+    data = _without_reset(file.data, file.tags, ())
+    data, cast_errors = _cast(data, ())
+    if cast_errors:
+        return [_problem(file, path, message) for path, message in cast_errors]
+    schema_errors = validate(data)
+    if schema_errors:
+        return [_problem(file, error.path, error.message) for error in schema_errors]
+    return [_problem(file, path, message) for path, message in _decoding(data)]
+
+
+def check_project(files: Sequence[FileInput]) -> list[ComposeProblem]:
+    """What Compose refuses once the files are merged (step 6)."""
+    readable = [f for f in files if isinstance(f.data, dict)]
+    if not any(f.data for f in readable):
+        first = files[0] if files else None
+        if first is None or first.data is not None and not isinstance(first.data, dict):
+            return []
+        return [ComposeProblem(Origin(first.display, 1 if first.data is not None else None), "", "the Compose file is empty (Compose: empty compose file)")]
+    services: dict[str, tuple[FileInput, set[str]]] = {}
+    depends: dict[str, list[tuple[str, FileInput, PathKey]]] = {}
+    includes = any("include" in f.data for f in readable)
+    for file in readable:
+        body = file.data.get("services")
+        if not isinstance(body, dict):
+            continue
+        for name, service in body.items():
+            if not isinstance(name, str):
+                continue
+            keys = set(service) if isinstance(service, dict) else set()
+            first, known = services.setdefault(name, (file, set()))
+            known |= keys
+            wanted = service.get("depends_on") if isinstance(service, dict) else None
+            entries = wanted if isinstance(wanted, list) else list(wanted) if isinstance(wanted, dict) else []
+            for other in entries:
+                if isinstance(other, str):
+                    path: PathKey = ("services", name, "depends_on")
+                    depends.setdefault(name, []).append((other, file, path))
+    problems: list[ComposeProblem] = []
+    for name, (file, keys) in services.items():
+        if not keys & {"image", "build", "extends"}:
+            problems.append(
+                _problem(file, ("services", name), f'service "{name}" has neither an image nor a build context')
+            )
+    for name, entries in depends.items():
+        for other, file, path in entries:
+            if other not in services and not includes:
+                problems.append(_problem(file, path, f'service "{name}" depends on undefined service "{other}"'))
+    cycle = _cycle({name: [other for other, _, _ in entries] for name, entries in depends.items()})
+    if cycle:
+        file, path = depends[cycle[0]][0][1], depends[cycle[0]][0][2]
+        problems.append(_problem(file, path, f"dependency cycle detected: {' -> '.join(cycle)}"))
+    return problems
+
+
+def _problem(file: FileInput, path: PathKey, message: str) -> ComposeProblem:
+    line = None
+    for size in range(len(path), -1, -1):
+        line = file.lines.get(path[:size])
+        if line is not None:
+            break
+    return ComposeProblem(Origin(file.display, line), describe(path) if path else "", message)
+
+
+def _non_string_keys(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                where = f"in {describe(path)}" if path else "at the top level"
+                yield path, f"the key {key!r} {where} is not a string; Compose needs every key to be one (quote it)"
+            else:
+                yield from _non_string_keys(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _non_string_keys(item, (*path, i))
+
+
+def _without_reset(value: Any, tags: Mapping[PathKey, str], path: PathKey) -> Any:
+    """Compose drops a ``!reset`` value before it validates."""
+    if isinstance(value, dict):
+        return {
+            key: _without_reset(item, tags, (*path, key))
+            for key, item in value.items()
+            if tags.get((*path, key)) != "!reset"
+        }
+    if isinstance(value, list):
+        return [_without_reset(item, tags, (*path, i)) for i, item in enumerate(value)]
+    return value
+
+
+# --- step 3: casts at typed places (compose-go loader/interpolate.go) -------------------------
+
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)", re.I)
+_TRUE = {"true", "y", "yes", "on"}
+_FALSE = {"false", "n", "no", "off"}
+
+
+def _to_int(text: str) -> Any:
+    if _INT.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not an integer")
+    return int(text)
+
+
+def _to_float(text: str) -> Any:
+    if _FLOAT.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not a number")
+    return float(text)
+
+
+def _to_bool(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not a boolean (true or false)")
+
+
+_SERVICE_CASTS: dict[tuple[str, ...], Cast] = {
+    ("configs", "[]", "mode"): _to_int,
+    ("cpu_count",): _to_int,
+    ("cpu_percent",): _to_float,
+    ("cpu_period",): _to_int,
+    ("cpu_quota",): _to_int,
+    ("cpu_rt_period",): _to_int,
+    ("cpu_rt_runtime",): _to_int,
+    ("cpus",): _to_float,
+    ("cpu_shares",): _to_int,
+    ("init",): _to_bool,
+    ("deploy", "replicas"): _to_int,
+    ("deploy", "update_config", "parallelism"): _to_int,
+    ("deploy", "update_config", "max_failure_ratio"): _to_float,
+    ("deploy", "rollback_config", "parallelism"): _to_int,
+    ("deploy", "rollback_config", "max_failure_ratio"): _to_float,
+    ("deploy", "restart_policy", "max_attempts"): _to_int,
+    ("deploy", "placement", "max_replicas_per_node"): _to_int,
+    ("healthcheck", "retries"): _to_int,
+    ("healthcheck", "disable"): _to_bool,
+    ("oom_kill_disable",): _to_bool,
+    ("oom_score_adj",): _to_int,
+    ("pids_limit",): _to_int,
+    ("ports", "[]", "target"): _to_int,
+    ("privileged",): _to_bool,
+    ("read_only",): _to_bool,
+    ("scale",): _to_int,
+    ("secrets", "[]", "mode"): _to_int,
+    ("stdin_open",): _to_bool,
+    ("tty",): _to_bool,
+    ("ulimits", "*"): _to_int,
+    ("ulimits", "*", "hard"): _to_int,
+    ("ulimits", "*", "soft"): _to_int,
+    ("volumes", "[]", "read_only"): _to_bool,
+    ("volumes", "[]", "volume", "nocopy"): _to_bool,
+}
+_CASTS: dict[tuple[str, ...], Cast] = {
+    **{("services", "*", *path): cast for path, cast in _SERVICE_CASTS.items()},
+    **{(section, "*", "external"): _to_bool for section in ("networks", "volumes", "secrets", "configs")},
+    **{("networks", "*", key): _to_bool for key in ("internal", "attachable", "enable_ipv6")},
+}
+
+
+def _cast_for(path: PathKey) -> Cast | None:
+    for pattern, cast in _CASTS.items():
+        if len(pattern) == len(path) and all(
+            want == got or (want == "*" and isinstance(got, str)) or (want == "[]" and isinstance(got, int))
+            for want, got in zip(pattern, path)
+        ):
+            return cast
+    return None
+
+
+def _cast(value: Any, path: PathKey) -> tuple[Any, list[tuple[PathKey, str]]]:
+    errors: list[tuple[PathKey, str]] = []
+
+    def walk(item: Any, where: PathKey) -> Any:
+        if isinstance(item, dict):
+            return {key: walk(sub, (*where, key)) for key, sub in item.items()}
+        if isinstance(item, list):
+            return [walk(sub, (*where, i)) for i, sub in enumerate(item)]
+        if isinstance(item, str) and len(where) <= 6:
+            cast = _cast_for(where)
+            if cast is not None:
+                try:
+                    return cast(item)
+                except ValueError as exc:
+                    errors.append((where, f"{describe(where)}: {exc}"))
+        return item
+
+    return walk(value, path), errors
+
+
+# --- step 5: what Compose checks while decoding ------------------------------------------------
+
+_DURATION = re.compile(r"[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+|[-+]?0")  # noqa: RUF001
+_SERVICE_DURATIONS = (
+    ("healthcheck", "interval"),
+    ("healthcheck", "timeout"),
+    ("healthcheck", "start_period"),
+    ("healthcheck", "start_interval"),
+    ("stop_grace_period",),
+)
+_PROTOCOLS = {"tcp", "udp", "sctp"}
+_PORT_RANGE = re.compile(r"[0-9]+(?:-[0-9]+)?")
+
+
+def _decoding(data: dict[str, Any]) -> Iterator[tuple[PathKey, str]]:
+    services = data.get("services")
+    if not isinstance(services, dict):
+        return
+    for name, service in services.items():
+        if not isinstance(service, dict):
+            continue
+        base: PathKey = ("services", name)
+        for keys in _SERVICE_DURATIONS:
+            value: Any = service
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, str) and _DURATION.fullmatch(value) is None:
+                where = (*base, *keys)
+                yield where, f"{describe(where)} {value!r} is not a duration (write it as 30s, 1m30s or 500ms)"
+        for i, port in enumerate(service.get("ports") or []):
+            if isinstance(port, (str, int)) and not isinstance(port, bool):
+                reason = port_problem(str(port))
+                if reason:
+                    yield (*base, "ports", i), f"{describe((*base, 'ports', i))} {str(port)!r}: {reason}"
+        for i, volume in enumerate(service.get("volumes") or []):
+            where = (*base, "volumes", i)
+            reason = volume_problem(volume)
+            if reason:
+                yield where, f"{describe(where)}: {reason}"
+
+
+def port_problem(spec: str) -> str | None:
+    """Why Compose cannot read a short-syntax port (``[IP:][HOST:]CONTAINER[/PROTO]``), or None."""
+    rest, _, proto = spec.partition("/")
+    if "/" in spec and proto.lower() not in _PROTOCOLS:
+        return f"invalid protocol {proto!r} (tcp, udp or sctp)"
+    if not rest:
+        return "no port given"
+    ip = ""
+    if rest.startswith("["):
+        end = rest.find("]")
+        if end < 0:
+            return "invalid IP address"
+        ip, rest = rest[1:end], rest[end + 1 :].lstrip(":")
+        parts = rest.split(":")
+    else:
+        parts = rest.split(":")
+        if len(parts) > 2:
+            ip, parts = ":".join(parts[:-2]), parts[-2:]
+    container = parts[-1]
+    host = parts[0] if len(parts) == 2 else ""
+    if ip:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            return f"invalid IP address {ip!r}"
+    if _PORT_RANGE.fullmatch(container) is None:
+        return f"invalid container port {container!r}"
+    if host and _PORT_RANGE.fullmatch(host) is None:
+        return f"invalid host port {host!r}"
+    return None
+
+
+def volume_problem(volume: Any) -> str | None:
+    """Why Compose cannot read a service's volume entry, or None."""
+    if isinstance(volume, str):
+        if volume == "":
+            return "the volume entry is empty"
+        if "::" in volume or volume.startswith(":") or volume.endswith(":"):
+            return f"empty section between colons in {volume!r}"
+        return None
+    if isinstance(volume, dict):
+        if "target" not in volume:
+            return "a volume entry in long syntax needs a 'target'"
+        if volume.get("type") == "bind" and not volume.get("source"):
+            return "a bind mount needs a 'source'"
+    return None
+
+
+def _cycle(graph: Mapping[str, list[str]]) -> list[str] | None:
+    """One dependency cycle as a path (``a -> b -> a``), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in graph:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph.get(start, ())))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(child) == 1:
+                return [*path[path.index(child) :], child]
+            elif not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(graph.get(child, ()))))
+    return None
