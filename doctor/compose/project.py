@@ -12,7 +12,7 @@ from doctor.compose.files import FileNotFound, discover_files, project_name
 from doctor.compose.interpolate import interpolate_tree
 from doctor.compose.model import ComposeProblem, ComposeProject, EnvValue, Origin, Service
 from doctor.compose.parse import FileParser, FilePart, ServicePart, describe_path, volume_decl
-from doctor.compose.validate import FileInput, check_file, check_project
+from doctor.compose.validate import FileInput, check_file, check_includes, check_project
 from doctor.compose.yamlload import YamlProblem, load_yaml, read_text
 
 __all__ = ["FileNotFound", "interpolation_env", "load_project"]
@@ -76,7 +76,7 @@ def load_project(
             else:
                 project.unset_variables.append((issue.name, origin))
         inputs.append(FileInput(display, loaded.data, loaded.lines, loaded.tags))
-        invalid = check_file(inputs[-1])
+        invalid = check_file(inputs[-1]) + check_includes(inputs[-1], path.parent)
         project.problems.extend(invalid)
         parser = FileParser(display, loaded, raw, str(project_dir), home)
         part = parser.parse()
@@ -88,7 +88,7 @@ def load_project(
         if part.top_volumes_line is not None:
             project.top_volumes_line[display] = part.top_volumes_line
         parts.append(part)
-    project.problems.extend(check_project(inputs))
+    project.problems.extend(check_project(inputs, env.get("COMPOSE_PROFILES", "").split(",")))
     top_name = next((p.name for p in reversed(parts) if p.name), None)
     project.name, project.name_source = project_name(explicit_name, env, top_name, project_dir)
     _merge(project, parts)

@@ -177,9 +177,9 @@ class _Validator:
             allowed = ", ".join(repr(item) for item in schema["enum"])
             return [SchemaError(path, f"{where} must be one of {allowed}, not {value!r}")]
         if "oneOf" in schema:
-            errors = self.one_of(value, schema["oneOf"], path)
-            if errors:
-                return errors
+            failed = self.one_of(value, schema["oneOf"], path)
+            if failed:
+                return failed
         errors: list[SchemaError] = []
         if isinstance(value, dict):
             errors += self.mapping(value, schema, path)
@@ -204,7 +204,7 @@ class _Validator:
         # None passes: explain through the one form whose type fits, as Compose does.
         fitting = [
             errors
-            for branch, errors in zip(branches, results)
+            for branch, errors in zip(branches, results, strict=True)
             if (kinds := self.types(branch)) is None or any(_matches_type(value, kind) for kind in kinds)
         ]
         if len(fitting) == 1:
@@ -255,7 +255,9 @@ class _Validator:
             for i, item in enumerate(value):
                 seen = first.setdefault(_canonical(item), i)
                 if seen != i:
-                    errors.append(SchemaError((*path, i), f"{describe(path)} lists the same entry twice ([{seen}] and [{i}])"))
+                    errors.append(
+                        SchemaError((*path, i), f"{describe(path)} lists the same entry twice ([{seen}] and [{i}])")
+                    )
                     break
         return errors
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from doctor.compose.model import ComposeProblem, Origin
@@ -54,47 +55,107 @@ def check_file(file: FileInput) -> list[ComposeProblem]:
     return [_problem(file, path, message) for path, message in _decoding(data)]
 
 
-def check_project(files: Sequence[FileInput]) -> list[ComposeProblem]:
-    """What Compose refuses once the files are merged (step 6)."""
+def check_project(files: Sequence[FileInput], active_profiles: Collection[str] = ()) -> list[ComposeProblem]:
+    """What Compose refuses once the files are merged (step 6), for the services that run:
+    a service behind a profile that is not active is left out, as Compose leaves it out."""
     readable = [f for f in files if isinstance(f.data, dict)]
-    if not any(f.data for f in readable):
-        first = files[0] if files else None
-        if first is None or first.data is not None and not isinstance(first.data, dict):
-            return []
-        return [ComposeProblem(Origin(first.display, 1 if first.data is not None else None), "", "the Compose file is empty (Compose: empty compose file)")]
-    services: dict[str, tuple[FileInput, set[str]]] = {}
-    depends: dict[str, list[tuple[str, FileInput, PathKey]]] = {}
-    includes = any("include" in f.data for f in readable)
+    if files and not any(f.data for f in readable) and all(f.data is None or isinstance(f.data, dict) for f in files):
+        return [
+            ComposeProblem(Origin(files[0].display, 1), "", "the Compose file is empty (Compose: empty compose file)")
+        ]
+    services: dict[str, _Service] = {}
+    declared: dict[str, set[str]] = {"networks": {"default"}, "volumes": set(), "secrets": set(), "configs": set()}
+    includes = False
     for file in readable:
+        includes = includes or "include" in file.data
+        for section, names in declared.items():
+            body = file.data.get(section)
+            if isinstance(body, dict):
+                names.update(str(name) for name in body)
         body = file.data.get("services")
-        if not isinstance(body, dict):
-            continue
-        for name, service in body.items():
-            if not isinstance(name, str):
-                continue
-            keys = set(service) if isinstance(service, dict) else set()
-            first, known = services.setdefault(name, (file, set()))
-            known |= keys
-            wanted = service.get("depends_on") if isinstance(service, dict) else None
-            entries = wanted if isinstance(wanted, list) else list(wanted) if isinstance(wanted, dict) else []
-            for other in entries:
-                if isinstance(other, str):
-                    path: PathKey = ("services", name, "depends_on")
-                    depends.setdefault(name, []).append((other, file, path))
+        for name, service in body.items() if isinstance(body, dict) else ():
+            if isinstance(name, str) and isinstance(service, dict):
+                services.setdefault(name, _Service(name, file)).add(file, service)
+    active = {name: s for name, s in services.items() if s.active(active_profiles)}
     problems: list[ComposeProblem] = []
-    for name, (file, keys) in services.items():
-        if not keys & {"image", "build", "extends"}:
+    for service in active.values():
+        if not service.has_image:
             problems.append(
-                _problem(file, ("services", name), f'service "{name}" has neither an image nor a build context')
+                _problem(
+                    service.first,
+                    ("services", service.name),
+                    f'service "{service.name}" has neither an image nor a build context',
+                )
             )
-    for name, entries in depends.items():
-        for other, file, path in entries:
-            if other not in services and not includes:
-                problems.append(_problem(file, path, f'service "{name}" depends on undefined service "{other}"'))
-    cycle = _cycle({name: [other for other, _, _ in entries] for name, entries in depends.items()})
+        for other, file, path in service.depends:
+            if other not in active and not includes:
+                problems.append(
+                    _problem(file, path, f'service "{service.name}" depends on undefined service "{other}"')
+                )
+        for section, ref, file, path in service.references:
+            if ref not in declared[section] and not includes:
+                kind = section[:-1]
+                problems.append(_problem(file, path, f'service "{service.name}" refers to undefined {kind} {ref}'))
+    cycle = _cycle({name: [other for other, _, _ in s.depends] for name, s in active.items()})
     if cycle:
-        file, path = depends[cycle[0]][0][1], depends[cycle[0]][0][2]
+        service = active[cycle[0]]
+        file, path = service.depends[0][1], service.depends[0][2]
         problems.append(_problem(file, path, f"dependency cycle detected: {' -> '.join(cycle)}"))
+    return problems
+
+
+class _Service:
+    """What the merged files say about one service, as far as step 6 needs it."""
+
+    def __init__(self, name: str, first: FileInput) -> None:
+        self.name = name
+        self.first = first
+        self.has_image = False
+        self.profiles: list[str] = []
+        self.depends: list[tuple[str, FileInput, PathKey]] = []
+        self.references: list[tuple[str, str, FileInput, PathKey]] = []  # section, name, where
+
+    def active(self, enabled: Collection[str]) -> bool:
+        return not self.profiles or "*" in enabled or any(p in enabled for p in self.profiles)
+
+    def add(self, file: FileInput, body: dict[str, Any]) -> None:
+        base: PathKey = ("services", self.name)
+        image = body.get("image")
+        if (isinstance(image, str) and image) or body.get("build") is not None or "extends" in body:
+            self.has_image = True
+        if isinstance(body.get("profiles"), list):
+            self.profiles = [str(p) for p in body["profiles"]]
+        wanted = body.get("depends_on")
+        for other in wanted if isinstance(wanted, (list, dict)) else ():
+            if isinstance(other, str):
+                self.depends.append((other, file, (*base, "depends_on")))
+        networks = body.get("networks")
+        for network in networks if isinstance(networks, (list, dict)) else ():
+            if isinstance(network, str):
+                self.references.append(("networks", network, file, (*base, "networks")))
+        for section in ("secrets", "configs"):
+            entries = body.get(section)
+            for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+                source = entry.get("source") if isinstance(entry, dict) else entry
+                if isinstance(source, str):
+                    self.references.append((section, source, file, (*base, section, i)))
+        volumes = body.get("volumes")
+        for i, entry in enumerate(volumes if isinstance(volumes, list) else ()):
+            # Only the long syntax: Compose v2 accepts a short "name:/path" with no declaration.
+            source = entry.get("source") if isinstance(entry, dict) else None
+            if isinstance(entry, dict) and entry.get("type") == "volume" and isinstance(source, str) and source:
+                self.references.append(("volumes", entry["source"], file, (*base, "volumes", i)))
+
+
+def check_includes(file: FileInput, directory: Path) -> list[ComposeProblem]:
+    """An ``include:`` that names a file that is not there stops Compose."""
+    entries = file.data.get("include") if isinstance(file.data, dict) else None
+    problems = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+        paths = entry.get("path") if isinstance(entry, dict) else entry
+        for path in paths if isinstance(paths, list) else [paths]:
+            if isinstance(path, str) and "://" not in path and not (directory / path).exists():
+                problems.append(_problem(file, ("include", i), f"the included file {path} does not exist"))
     return problems
 
 
@@ -209,7 +270,7 @@ def _cast_for(path: PathKey) -> Cast | None:
     for pattern, cast in _CASTS.items():
         if len(pattern) == len(path) and all(
             want == got or (want == "*" and isinstance(got, str)) or (want == "[]" and isinstance(got, int))
-            for want, got in zip(pattern, path)
+            for want, got in zip(pattern, path, strict=True)
         ):
             return cast
     return None
@@ -237,7 +298,7 @@ def _cast(value: Any, path: PathKey) -> tuple[Any, list[tuple[PathKey, str]]]:
 
 # --- step 5: what Compose checks while decoding ------------------------------------------------
 
-_DURATION = re.compile(r"[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+|[-+]?0")  # noqa: RUF001
+_DURATION = re.compile(r"[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+|[-+]?0")
 _SERVICE_DURATIONS = (
     ("healthcheck", "interval"),
     ("healthcheck", "timeout"),
