@@ -88,7 +88,8 @@ def load_project(
         if part.top_volumes_line is not None:
             project.top_volumes_line[display] = part.top_volumes_line
         parts.append(part)
-    project.problems.extend(check_project(inputs, env.get("COMPOSE_PROFILES", "").split(",")))
+    if not project.problems:  # Compose stops at a file's own error before it checks the merged project
+        project.problems.extend(check_project(inputs, env.get("COMPOSE_PROFILES", "").split(",")))
     top_name = next((p.name for p in reversed(parts) if p.name), None)
     project.name, project.name_source = project_name(explicit_name, env, top_name, project_dir)
     _merge(project, parts)

@@ -7,8 +7,10 @@ what only shows when files merge. Add a case by adding a file: both tests pick i
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +83,51 @@ def test_nesting_beyond_the_doctors_bound_is_a_finding_not_a_crash(tmp_path: Pat
     assert [(str(p.origin), "nested more than 100 levels" in p.message) for p in project.problems] == [
         ("compose.yaml:3", True)
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "detail"),
+    [
+        pytest.param(
+            "services:\n  db:\n    image: postgres\nvolumes:\n  a: {}\nvolumes:\n  b: {}\n",
+            'compose.yaml:6: mapping key "volumes" already defined at line 4',
+            "docker compose would refuse",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "services:\n  db:\n    image: 5\n",
+            "compose.yaml:3: services.db.image must be a string, not a number",
+            "docker compose would refuse",
+            id="wrong-type",
+        ),
+        pytest.param(
+            "services:\n  db:\n    image: " + "${A:-" * 200 + "x" + "}" * 200 + "\n",
+            "compose.yaml:3: variables are nested more than 100 levels deep",
+            "safety limit",
+            id="nesting-limit",
+        ),
+    ],
+)
+def test_the_finding_names_file_line_and_reason(cli: Any, tmp_path: Path, text: str, title: str, detail: str) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")
+    findings = [f for f in json.loads(result.out)["findings"] if f["id"] == "compose-invalid"]
+    assert [f["title"][: len(title)] for f in findings] == [title]
+    assert detail in findings[0]["detail"]
+    assert result.code == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("x-date: 2001-02-30\nservices:\n  db:\n    image: postgres\n", id="impossible-date"),
+        pytest.param("services:\n  db:\n    image: postgres\t# a tab before the comment\n", id="tab-before-comment"),
+    ],
+)
+def test_what_compose_accepts_reads_cleanly(cli: Any, tmp_path: Path, text: str) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")
+    ids = {f["id"]: f["status"] for f in json.loads(result.out)["findings"]}
+    assert ids.get("compose-file") == "ok"
+    assert "compose-invalid" not in ids
+    assert "internal error" not in result.err
