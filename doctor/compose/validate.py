@@ -76,10 +76,12 @@ def check_project(files: Sequence[FileInput], active_profiles: Collection[str] =
         for name, service in body.items() if isinstance(body, dict) else ():
             if isinstance(name, str) and isinstance(service, dict):
                 services.setdefault(name, _Service(name, file)).add(file, service)
+    problems = _extends_problems(services)
+    if problems:
+        return problems
     active = {name: s for name, s in services.items() if s.active(active_profiles)}
-    problems: list[ComposeProblem] = []
     for service in active.values():
-        if not service.has_image:
+        if not _has_image(service, services):
             problems.append(
                 _problem(
                     service.first,
@@ -94,8 +96,9 @@ def check_project(files: Sequence[FileInput], active_profiles: Collection[str] =
                 )
         for section, ref, file, path in service.references:
             if ref not in declared[section] and not includes:
-                kind = section[:-1]
-                problems.append(_problem(file, path, f'service "{service.name}" refers to undefined {kind} {ref}'))
+                problems.append(
+                    _problem(file, path, f'service "{service.name}" refers to undefined {section[:-1]} {ref}')
+                )
     cycle = _cycle({name: [other for other, _, _ in s.depends] for name, s in active.items()})
     if cycle:
         service = active[cycle[0]]
@@ -104,13 +107,47 @@ def check_project(files: Sequence[FileInput], active_profiles: Collection[str] =
     return problems
 
 
+def _extends_problems(services: Mapping[str, _Service]) -> list[ComposeProblem]:
+    """``extends:`` within the project must name a service that exists, without a loop."""
+    problems = []
+    for service in services.values():
+        if service.extends is not None and service.extends[0] not in services:
+            name, file, path = service.extends
+            problems.append(_problem(file, path, f'cannot extend service "{service.name}": service "{name}" not found'))
+    cycle = _cycle({name: [s.extends[0]] if s.extends else [] for name, s in services.items()})
+    if cycle and not problems:
+        first = services[cycle[0]]
+        assert first.extends is not None
+        problems.append(_problem(first.extends[1], first.extends[2], f"circular extends: {' -> '.join(cycle)}"))
+    return problems
+
+
+def _has_image(service: _Service, services: Mapping[str, _Service]) -> bool:
+    """An image or a build of its own, else the one it extends (its own ``image: ""`` wins)."""
+    seen: set[str] = set()
+    current: _Service | None = service
+    while current is not None and current.name not in seen:
+        seen.add(current.name)
+        if current.build:
+            return True
+        if current.image is not None:
+            return bool(current.image)
+        if current.extends_other_file:
+            return True  # another file's service: not judged here
+        current = services.get(current.extends[0]) if current.extends else None
+    return False
+
+
 class _Service:
     """What the merged files say about one service, as far as step 6 needs it."""
 
     def __init__(self, name: str, first: FileInput) -> None:
         self.name = name
         self.first = first
-        self.has_image = False
+        self.image: str | None = None  # the last file's image: wins, "" included
+        self.build = False
+        self.extends: tuple[str, FileInput, PathKey] | None = None  # a service of the same project
+        self.extends_other_file = False
         self.profiles: list[str] = []
         self.depends: list[tuple[str, FileInput, PathKey]] = []
         self.references: list[tuple[str, str, FileInput, PathKey]] = []  # section, name, where
@@ -120,9 +157,15 @@ class _Service:
 
     def add(self, file: FileInput, body: dict[str, Any]) -> None:
         base: PathKey = ("services", self.name)
-        image = body.get("image")
-        if (isinstance(image, str) and image) or body.get("build") is not None or "extends" in body:
-            self.has_image = True
+        if "image" in body:
+            self.image = body["image"] if isinstance(body["image"], str) else None
+        self.build = self.build or body.get("build") is not None
+        extends = body.get("extends")
+        target = extends.get("service") if isinstance(extends, dict) else extends
+        if isinstance(extends, dict) and extends.get("file"):
+            self.extends_other_file = True
+        elif isinstance(target, str):
+            self.extends = (target, file, (*base, "extends"))
         if isinstance(body.get("profiles"), list):
             self.profiles = [str(p) for p in body["profiles"]]
         wanted = body.get("depends_on")
@@ -141,16 +184,39 @@ class _Service:
                     self.references.append((section, source, file, (*base, section, i)))
         volumes = body.get("volumes")
         for i, entry in enumerate(volumes if isinstance(volumes, list) else ()):
-            # Only the long syntax: Compose v2 accepts a short "name:/path" with no declaration.
-            source = entry.get("source") if isinstance(entry, dict) else None
-            if isinstance(entry, dict) and entry.get("type") == "volume" and isinstance(source, str) and source:
-                self.references.append(("volumes", entry["source"], file, (*base, "volumes", i)))
+            source = _volume_source(entry)
+            if source:
+                self.references.append(("volumes", source, file, (*base, "volumes", i)))
+
+
+def _volume_source(entry: Any) -> str | None:
+    """The named volume a service's volume entry uses, or None for a path, tmpfs or anonymous one."""
+    if isinstance(entry, dict):
+        source = entry.get("source")
+        return source if entry.get("type") == "volume" and isinstance(source, str) and source else None
+    if not isinstance(entry, str) or ":" not in entry:
+        return None
+    source = entry.split(":", 1)[0]
+    if not source or source.startswith(("/", ".", "~", "\\", "$")):
+        return None
+    if len(source) == 1 and source.isalpha():
+        return None  # a Windows drive letter: "c:/data" or "c:\\data" is a host path
+    return source
 
 
 def check_includes(file: FileInput, directory: Path) -> list[ComposeProblem]:
-    """An ``include:`` that names a file that is not there stops Compose."""
-    entries = file.data.get("include") if isinstance(file.data, dict) else None
+    """An ``include:`` or ``extends: {file: …}`` that names a file that is not there stops Compose."""
+    data: dict[str, Any] = file.data if isinstance(file.data, dict) else {}
+    services = data.get("services")
+    services = services if isinstance(services, dict) else {}
     problems = []
+    for name, body in services.items():
+        extends = body.get("extends") if isinstance(body, dict) else None
+        other = extends.get("file") if isinstance(extends, dict) else None
+        if isinstance(other, str) and "://" not in other and not (directory / other).exists():
+            where: PathKey = ("services", name, "extends", "file")
+            problems.append(_problem(file, where, f"the file {other} that service {name} extends does not exist"))
+    entries = data.get("include")
     for i, entry in enumerate(entries if isinstance(entries, list) else ()):
         paths = entry.get("path") if isinstance(entry, dict) else entry
         for path in paths if isinstance(paths, list) else [paths]:
