@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
@@ -131,3 +133,77 @@ def test_what_compose_accepts_reads_cleanly(cli: Any, tmp_path: Path, text: str)
     assert ids.get("compose-file") == "ok"
     assert "compose-invalid" not in ids
     assert "internal error" not in result.err
+
+
+# Compose files built from values that are right, wrong or borderline at the keys the doctor
+# reads, with a duplicated line or a tab before a comment now and then. Compose v2 judges each.
+FIELDS = {
+    "image": ["postgres:16", "''", "5", "[x]", "~", "${IMG:-x}", "${IMG}"],
+    "command": ["sleep 5", "[sleep, '5']", "[sleep, 5]", "5", "~", "{a: 1}"],
+    "environment": ["{A: 1}", "[A=1]", "[A=1, A=1]", "A=1", "~", "{A: [1]}", "[1]", "{A: ~}", "{A: yes}",
+                    "{A: 2001-02-30}", "{1: a}", "[A]", "{A: '${B:-${C:-d}}'}"],
+    "volumes": ["[db:/var/run/postgresql]", "['./s:/run/postgresql:ro']", "[{type: volume, source: db, target: /x}]",
+                "[{type: bind, target: /x}]", "/x", "[5]", "['']", "[':/x']", "[{type: tmpfs, target: /t}]",
+                "[{type: volume, source: other, target: /x}]", "[{source: db, target: /x}]", "[data]", "['a:b:c:d']",
+                "[{type: volume, source: db, target: /x, read_only: maybe}]", "['c:/data:/data']"],
+    "depends_on": ["[b]", "[b, b]", "{b: {condition: service_healthy}}", "{b: {condition: nope}}", "b", "[c]", "{b: ~}", "[a]"],
+    "healthcheck": ["{test: [CMD, 'true'], interval: 10s}", "{test: 5}", "{interval: 10}", "{interval: '10'}",
+                    "{retries: '3'}", "{retries: x}", "{disable: yes}", "x", "{test: [NONE]}", "{foo: 1}"],
+    "ports": ["['80:80']", "[80:80]", "[80]", "['abc']", "['80/xyz']", "[{target: 80}]", "'80:80'", "['127.0.0.1:80:80']",
+              "['[::1]:80:80']", "['8000-8001:8000-8001']", "[{target: http}]"],
+    "privileged": ["true", "yes", "'maybe'", "1", "'on'"],
+    "restart": ["always", "no", "5"],
+    "profiles": ["[p]", "p"],
+    "x-custom": ["{a: 1}", "2001-02-30"],
+    "unknown": ["1"],
+    "networks": ["[front]", "[default]", "{front: {}}", "[other]"],
+    "stop_grace_period": ["10s", "10", "'10'", "1m30s"],
+    "env_file": ["[{path: missing.env, required: false}]"],
+    "secrets": ["[s]", "[other]"],
+    "build": [".", "{context: .}", "5"],
+    "extends": ["b", "{service: b}", "{service: b, file: other.yaml}"],
+}  # fmt: skip
+TOP = {
+    "volumes": ["{db: {}}", "{db: ~}", "[]", "~", "{db: {external: yes}}", "{db: {name: 5}}", "{db: x}"],
+    "networks": ["{front: {}}", "[front]"],
+    "secrets": ["{s: {file: ./s.txt}}"],
+    "name": ["proj", "5", "Proj"],
+    "version": ["'3.8'", "3"],
+    "x-date": ["2001-02-30", "!!timestamp 2001-02-30"],
+    "include": ["[other.yaml]"],
+}
+
+
+@st.composite
+def compose_texts(draw: st.DrawFn) -> str:
+    def service(name: str, keys: list[str]) -> list[str]:
+        return [f"  {name}:", *(f"    {key}: {draw(st.sampled_from(FIELDS[key]))}" for key in keys)]
+
+    keys = draw(st.lists(st.sampled_from(sorted(FIELDS)), max_size=4, unique=True))
+    lines = ["services:", *service("a", ["image", *keys] if draw(st.booleans()) else keys)]
+    if draw(st.booleans()):
+        extra = st.sampled_from(["image", "profiles", "depends_on", "healthcheck"])
+        lines += service("b", draw(st.lists(extra, max_size=2, unique=True)) or ["image"])
+    for key in draw(st.lists(st.sampled_from(sorted(TOP)), max_size=3, unique=True)):
+        lines.append(f"{key}: {draw(st.sampled_from(TOP[key]))}")
+    twist = draw(st.sampled_from(["none", "none", "duplicate", "tab"]))
+    at = draw(st.integers(1, len(lines) - 1))
+    if twist == "duplicate":
+        lines.insert(at + 1, lines[at])
+    elif twist == "tab":
+        lines[at] += "\t# a tab before the comment"
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(compose_texts())
+def test_the_doctor_and_compose_v2_agree_on_generated_files(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    require(composev2.binary() is not None, composev2.why_unavailable() or "")
+    folder = tmp_path_factory.mktemp("generated")
+    (folder / "compose.yaml").write_text(text)
+    accepted, words = composev2.accepts([folder / "compose.yaml"], cwd=folder, env={"HOME": str(folder)})
+    project = _doctor(folder)
+    refusals = [f"{p.origin}: {p.message}" for p in project.problems] + [m for _, m, _ in project.missing_required]
+    assert (refusals == []) == accepted, f"Compose v2: {words or 'accepts'}; the doctor: {refusals or 'accepts'}"
