@@ -166,16 +166,15 @@ class _Validator:
             return [SchemaError(path, f"{describe(path)} is not allowed")]
         assert isinstance(schema, dict)
         schema = self.resolve(schema)
-        where = describe(path)
         if "type" in schema:
             kinds = schema["type"]
             kinds = [kinds] if isinstance(kinds, str) else list(kinds)
             if not any(_matches_type(value, kind) for kind in kinds):
                 wanted = either(_KINDS[kind] for kind in kinds)
-                return [SchemaError(path, f"{where} must be {wanted}, not {kind_of(value)}")]
+                return [SchemaError(path, f"{describe(path)} must be {wanted}, not {kind_of(value)}")]
         if "enum" in schema and value not in schema["enum"]:
             allowed = ", ".join(repr(item) for item in schema["enum"])
-            return [SchemaError(path, f"{where} must be one of {allowed}, not {value!r}")]
+            return [SchemaError(path, f"{describe(path)} must be one of {allowed}, not {value!r}")]
         if "oneOf" in schema:
             failed = self.one_of(value, schema["oneOf"], path)
             if failed:
@@ -186,12 +185,12 @@ class _Validator:
         elif isinstance(value, list):
             errors += self.sequence(value, schema, path)
         elif isinstance(value, str) and "pattern" in schema and re.search(schema["pattern"], value) is None:
-            errors.append(SchemaError(path, f"{where} {value!r} does not match the pattern {schema['pattern']}"))
+            errors.append(SchemaError(path, f"{describe(path)} {value!r} does not match the pattern {schema['pattern']}"))
         elif _matches_type(value, "number"):
             if "minimum" in schema and value < schema["minimum"]:
-                errors.append(SchemaError(path, f"{where} must be at least {schema['minimum']}, not {value}"))
+                errors.append(SchemaError(path, f"{describe(path)} must be at least {schema['minimum']}, not {value}"))
             if "maximum" in schema and value > schema["maximum"]:
-                errors.append(SchemaError(path, f"{where} must be at most {schema['maximum']}, not {value}"))
+                errors.append(SchemaError(path, f"{describe(path)} must be at most {schema['maximum']}, not {value}"))
         return errors
 
     def one_of(self, value: Any, branches: list[Schema], path: PathKey) -> list[SchemaError]:

@@ -332,9 +332,18 @@ _CASTS: dict[tuple[str, ...], Cast] = {
 }
 
 
+# Indexed by (length, last part), so a large file costs one dictionary look-up per value.
+_CASTS_BY_END: dict[tuple[int, str], list[tuple[tuple[str, ...], Cast]]] = {}
+for _pattern, _cast_function in _CASTS.items():
+    _CASTS_BY_END.setdefault((len(_pattern), _pattern[-1]), []).append((_pattern, _cast_function))
+
+
 def _cast_for(path: PathKey) -> Cast | None:
-    for pattern, cast in _CASTS.items():
-        if len(pattern) == len(path) and all(
+    last = path[-1] if path else ""
+    candidates = _CASTS_BY_END.get((len(path), "[]" if isinstance(last, int) else str(last)), [])
+    candidates = candidates + _CASTS_BY_END.get((len(path), "*"), []) if isinstance(last, str) else candidates
+    for pattern, cast in candidates:
+        if all(
             want == got or (want == "*" and isinstance(got, str)) or (want == "[]" and isinstance(got, int))
             for want, got in zip(pattern, path, strict=True)
         ):
