@@ -185,7 +185,9 @@ class _Validator:
         elif isinstance(value, list):
             errors += self.sequence(value, schema, path)
         elif isinstance(value, str) and "pattern" in schema and re.search(schema["pattern"], value) is None:
-            errors.append(SchemaError(path, f"{describe(path)} {value!r} does not match the pattern {schema['pattern']}"))
+            errors.append(
+                SchemaError(path, f"{describe(path)} {value!r} does not match the pattern {schema['pattern']}")
+            )
         elif _matches_type(value, "number"):
             if "minimum" in schema and value < schema["minimum"]:
                 errors.append(SchemaError(path, f"{describe(path)} must be at least {schema['minimum']}, not {value}"))

@@ -207,3 +207,13 @@ def test_the_doctor_and_compose_v2_agree_on_generated_files(
     project = _doctor(folder)
     refusals = [f"{p.origin}: {p.message}" for p in project.problems] + [m for _, m, _ in project.missing_required]
     assert (refusals == []) == accepted, f"Compose v2: {words or 'accepts'}; the doctor: {refusals or 'accepts'}"
+
+
+def test_an_entry_compose_accepts_but_the_doctor_cannot_model_is_an_info(cli: Any, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: postgres\n    volumes:\n      - v:data\n")
+    result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")
+    findings = {f["id"]: f for f in json.loads(result.out)["findings"]}
+    assert "compose-invalid" not in findings
+    assert findings["compose-not-followed"]["status"] == "info"
+    assert findings["compose-not-followed"]["title"].startswith("compose.yaml:5: ")
+    assert "not an absolute path" in findings["compose-not-followed"]["title"]
