@@ -217,3 +217,30 @@ def test_an_entry_compose_accepts_but_the_doctor_cannot_model_is_an_info(cli: An
     assert findings["compose-not-followed"]["status"] == "info"
     assert findings["compose-not-followed"]["title"].startswith("compose.yaml:5: ")
     assert "not an absolute path" in findings["compose-not-followed"]["title"]
+
+
+PROFILED = "services:\n  a:\n    image: x\n  b:\n    profiles: [debug]\n    depends_on: [c]\n"
+TYPED = "services:\n  a:\n    image: x\n    privileged: ${P}\n    healthcheck:\n      retries: ${R:-3}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "valid"),
+    [
+        pytest.param(PROFILED, {}, True, id="inactive-profile-is-not-judged"),
+        pytest.param(PROFILED, {"COMPOSE_PROFILES": "debug"}, False, id="active-profile-is-judged"),
+        pytest.param(PROFILED, {"COMPOSE_PROFILES": "*"}, False, id="all-profiles"),
+        pytest.param(TYPED, {"P": "true"}, True, id="cast-from-a-variable"),
+        pytest.param(TYPED, {"P": "yes", "R": "5"}, True, id="yaml-1.1-boolean-from-a-variable"),
+        pytest.param(TYPED, {"P": "maybe"}, False, id="variable-that-does-not-cast"),
+        pytest.param(TYPED, {}, False, id="unset-variable-casts-from-blank"),
+        pytest.param(TYPED, {"P": "true", "R": "x"}, False, id="integer-that-is-not"),
+    ],
+)
+def test_verdicts_that_depend_on_the_environment(tmp_path: Path, text: str, env: dict[str, str], valid: bool) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    project = load_project(tmp_path, environ={"HOME": str(tmp_path), **env})
+    assert project is not None
+    assert (project.problems == []) == valid
+    require(composev2.binary() is not None, composev2.why_unavailable() or "")
+    accepted, words = composev2.accepts([tmp_path / "compose.yaml"], cwd=tmp_path, env={"HOME": str(tmp_path), **env})
+    assert accepted == valid, f"Compose v2 says: {words or 'ok'}"
