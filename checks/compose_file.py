@@ -53,14 +53,25 @@ def run(ctx: Context) -> Iterator[Finding]:
         )
 
 
+# Problems that are the doctor's own bounds on hostile input, not Compose's rules.
+_LIMITS = ("nested more than", "nested deeper than", "nested too deeply", "billion laughs", "MiB; a Compose file over")
+
+
 def find_invalid(project: ComposeProject) -> Iterator[Finding]:
     for problem in project.problems:
-        where = f" at {problem.path}" if problem.path else ""
+        where = f" at {problem.path}" if problem.path and problem.path not in problem.message else ""
+        if any(limit in problem.message for limit in _LIMITS):
+            detail = (
+                "The doctor stops at this safety limit on hostile input, so it does not judge the "
+                "deployment; docker compose itself may accept the file (README, Safety and limits)."
+            )
+        else:
+            detail = "docker compose would refuse this file, so the deployment cannot start as written."
         yield Finding(
             "compose-invalid",
             Status.FAIL,
             f"{problem.origin}: {problem.message}{where}",
-            "docker compose would refuse this file, so the deployment cannot start as written.",
+            detail,
             (Evidence(str(problem.origin), problem.message),),
             Remedy("Correct the file at the place shown, then run `docker compose config -q` to confirm."),
         )

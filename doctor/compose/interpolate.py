@@ -57,79 +57,107 @@ def interpolate_tree(
     return walk(data, path), issues, errors
 
 
+MAX_NESTING = 100  # ${A:-${B:-...}} deeper than this is refused: real files nest two or three levels
+
+
 class _Expander:
+    """Expands one string. Braces are matched once up front, so a deeply nested value costs
+    linear time, and the nesting depth is bounded instead of exhausting Python's stack."""
+
     def __init__(self, env: Mapping[str, str], issues: list[VariableIssue]) -> None:
         self.env = env
         self.issues = issues
+        self.text = ""
+        self.pairs: dict[int, int] = {}
 
     def expand(self, text: str) -> str:
+        self.text = text
+        self.pairs = _brace_pairs(text)
+        return self._expand(0, len(text), 0)
+
+    def _expand(self, start: int, end: int, depth: int) -> str:
+        if depth > MAX_NESTING:
+            raise InterpolationSyntaxError(
+                f"variables are nested more than {MAX_NESTING} levels deep in {_short(self.text)}"
+            )
+        text = self.text
         out: list[str] = []
-        i = 0
-        while i < len(text):
+        i = start
+        while i < end:
             char = text[i]
             if char != "$":
                 out.append(char)
                 i += 1
                 continue
-            nxt = text[i + 1 : i + 2]
+            nxt = text[i + 1 : i + 2] if i + 1 < end else ""
             if nxt == "$":
                 out.append("$")
                 i += 2
             elif nxt == "{":
-                end = _closing_brace(text, i + 2)
-                out.append(self._braced(text[i + 2 : end], text))
-                i = end + 1
+                close = self.pairs.get(i)
+                if close is None or close >= end:
+                    raise InterpolationSyntaxError(f"unterminated '${{' in {_short(text[start:end])}")
+                out.append(self._braced(i + 2, close, depth))
+                i = close + 1
             else:
-                match = _NAME.match(text, i + 1)
+                match = _NAME.match(text, i + 1, end)
                 if match is None:
                     out.append("$")
                     i += 1
                     continue
-                out.append(self._lookup(match.group(), text))
+                out.append(self._lookup(match.group()))
                 i = match.end()
         return "".join(out)
 
-    def _lookup(self, name: str, text: str) -> str:
+    def _lookup(self, name: str) -> str:
         if name in self.env:
             return self.env[name]
         self.issues.append(VariableIssue(name, False, f"{name} is not set; Compose uses a blank string"))
         return ""
 
-    def _braced(self, body: str, text: str) -> str:
-        match = _NAME.match(body)
+    def _braced(self, start: int, end: int, depth: int) -> str:
+        text = self.text
+        match = _NAME.match(text, start, end)
         if match is None:
-            raise InterpolationSyntaxError(f"invalid interpolation format in {text!r}")
-        name, rest = match.group(), body[match.end() :]
-        if not rest:
-            return self._lookup(name, text)
-        operator = next((op for op in _OPERATORS if rest.startswith(op)), None)
+            raise InterpolationSyntaxError(f"invalid interpolation format in {_short(text)}")
+        name, rest_at = match.group(), match.end()
+        if rest_at == end:
+            return self._lookup(name)
+        operator = next((op for op in _OPERATORS if text.startswith(op, rest_at, end)), None)
         if operator is None:
-            raise InterpolationSyntaxError(f"invalid interpolation format in {text!r}")
-        argument = rest[len(operator) :]
+            raise InterpolationSyntaxError(f"invalid interpolation format in {_short(text)}")
+        arg_start = rest_at + len(operator)
         value = self.env.get(name)
         present = value is not None and (value != "" or not operator.startswith(":"))
         if operator.endswith("-"):
-            return value if present and value is not None else self.expand(argument)
+            return value if present and value is not None else self._expand(arg_start, end, depth + 1)
         if operator.endswith("+"):
-            return self.expand(argument) if present else ""
+            return self._expand(arg_start, end, depth + 1) if present else ""
         if present and value is not None:
             return value
-        message = self.expand(argument) or f"required variable {name} is missing a value"
+        message = self._expand(arg_start, end, depth + 1) or f"required variable {name} is missing a value"
         self.issues.append(VariableIssue(name, True, message))
         return ""
 
 
-def _closing_brace(text: str, start: int) -> int:
-    depth = 1
-    i = start
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Index of each ``${`` to the index of its closing ``}``, matched with one stack."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    i = text.find("$")
+    if i < 0:
+        return pairs
     while i < len(text):
         if text.startswith("${", i):
-            depth += 1
+            stack.append(i)
             i += 2
             continue
-        if text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
+        if text[i] == "}" and stack:
+            pairs[stack.pop()] = i
         i += 1
-    raise InterpolationSyntaxError(f"unterminated '${{' in {text!r}")
+    return pairs
+
+
+def _short(text: str) -> str:
+    """The value for a message: whole when short, else its start (a value can be megabytes)."""
+    return repr(text) if len(text) <= 120 else repr(text[:100]) + f" (... {len(text):,} characters)"

@@ -12,6 +12,7 @@ from doctor.compose.files import FileNotFound, discover_files, project_name
 from doctor.compose.interpolate import interpolate_tree
 from doctor.compose.model import ComposeProblem, ComposeProject, EnvValue, Origin, Service
 from doctor.compose.parse import FileParser, FilePart, ServicePart, describe_path, volume_decl
+from doctor.compose.validate import FileInput, check_file, check_includes, check_project
 from doctor.compose.yamlload import YamlProblem, load_yaml, read_text
 
 __all__ = ["FileNotFound", "interpolation_env", "load_project"]
@@ -51,6 +52,7 @@ def load_project(
         return None
     home = environ.get("HOME", str(Path.home()))
     parts: list[FilePart] = []
+    inputs: list[FileInput] = []
     project = ComposeProject(name="", name_source="", directory=str(project_dir), files=[str(p) for p in paths])
     for path in paths:
         display = _display(path, project_dir)
@@ -73,13 +75,21 @@ def load_project(
                 project.missing_required.append((issue.name, issue.message, origin))
             else:
                 project.unset_variables.append((issue.name, origin))
+        inputs.append(FileInput(display, loaded.data, loaded.lines, loaded.tags))
+        invalid = check_file(inputs[-1]) + check_includes(inputs[-1], path.parent)
+        project.problems.extend(invalid)
         parser = FileParser(display, loaded, raw, str(project_dir), home)
         part = parser.parse()
-        project.problems.extend(parser.problems)
+        if not invalid:
+            # Compose accepts the file (validate.py judges it); what the parser cannot model is
+            # left out of the checks, and said so, but it does not make the file invalid.
+            project.not_followed.extend((f"{p.path}: {p.message}", p.origin) for p in parser.problems)
         project.not_followed.extend(parser.not_followed)
         if part.top_volumes_line is not None:
             project.top_volumes_line[display] = part.top_volumes_line
         parts.append(part)
+    if not project.problems:  # Compose stops at a file's own error before it checks the merged project
+        project.problems.extend(check_project(inputs, env.get("COMPOSE_PROFILES", "").split(",")))
     top_name = next((p.name for p in reversed(parts) if p.name), None)
     project.name, project.name_source = project_name(explicit_name, env, top_name, project_dir)
     _merge(project, parts)

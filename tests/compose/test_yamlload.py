@@ -92,3 +92,62 @@ def test_directory_instead_of_a_file(tmp_path: Path) -> None:
 def test_any_text_loads_or_gives_a_problem(text: str) -> None:
     with contextlib.suppress(YamlProblem):
         load_yaml(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("a: yes\nb: on\nc: no\n", {"a": "yes", "b": "on", "c": "no"}, id="yaml-1.1-booleans-are-text"),
+        pytest.param("a: true\nb: False\n", {"a": True, "b": False}, id="yaml-1.2-booleans"),
+        pytest.param("a: 80:80\nb: 1:30\n", {"a": "80:80", "b": "1:30"}, id="no-sexagesimal"),
+        pytest.param("a: 2001-02-30\nb: 2001-02-03\n", {"a": "2001-02-30", "b": "2001-02-03"}, id="dates-are-text"),
+        pytest.param(
+            "a: 0755\nb: 0o17\nc: 0x1F\nd: 1_000\n", {"a": 493, "b": 15, "c": 31, "d": 1000}, id="go-integers"
+        ),
+        pytest.param("a: 1e3\nb: .5\nc: ~\nd:\n", {"a": 1000.0, "b": 0.5, "c": None, "d": None}, id="floats-and-nulls"),
+        pytest.param("a: !!str 5\nb: '5'\nc: !!float 1\n", {"a": "5", "b": "5", "c": 1.0}, id="explicit-tags"),
+        pytest.param(
+            "a: x\t# comment\nb:\ty\nc: {d: 1,\te: 2}\n",
+            {"a": "x", "b": "y", "c": {"d": 1, "e": 2}},
+            id="tabs-between-tokens",
+        ),
+        pytest.param("a: 1\n---\nb: 2\n", {"a": 1, "b": 2}, id="documents-merge"),
+    ],
+)
+def test_values_are_read_as_compose_reads_them(text: str, expected: object) -> None:
+    assert load_yaml(text).data == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        pytest.param(
+            "volumes:\n  a: {}\nservices: {}\nvolumes:\n  b: {}\n",
+            'mapping key "volumes" already defined at line 1',
+            4,
+            id="duplicate-top-level-key",
+        ),
+        pytest.param(
+            "s:\n  db:\n    image: a\n    image: b\n",
+            'mapping key "image" already defined at line 3',
+            4,
+            id="duplicate-nested-key",
+        ),
+        pytest.param(
+            "x: &a {k: 1}\ny: &b {l: 1}\nz:\n  <<: *a\n  <<: *b\n",
+            'mapping key "<<" already defined at line 4',
+            5,
+            id="duplicate-merge-key",
+        ),
+        pytest.param("a: !!int abc\n", "cannot be read as !!int", 1, id="bad-explicit-int"),
+        pytest.param("a: !!timestamp 2001-02-30\n", "cannot be read as !!timestamp", 1, id="bad-explicit-date"),
+        pytest.param("a:\n\tb: 1\n", "YAML syntax error", 2, id="tab-indentation"),
+        pytest.param("- \tx\n", "YAML syntax error", 1, id="tab-after-dash"),
+        pytest.param("a: 1\n---\n- b\n", "every YAML document", 3, id="document-not-a-mapping"),
+    ],
+)
+def test_what_compose_refuses_the_loader_refuses(text: str, message: str, line: int) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        load_yaml(text)
+    assert message in caught.value.message
+    assert caught.value.line == line
