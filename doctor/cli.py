@@ -99,10 +99,22 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
 
 
+MAX_LOG_LINES = 10_000_000  # far above any use; keeps the engine's `tail` a sane integer
+MAX_SINCE_SECONDS = 100 * 365 * 86400  # a century back
+
+
+def _integer(text: str, what: str) -> int:
+    # int() accepts any length of digits; a bounded, plain form keeps overflow out of later code.
+    stripped = text.strip()
+    if not stripped.lstrip("+-").isdigit() or len(stripped) > 19:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(stripped)
+
+
 def _port(text: str) -> int:
     try:
-        value = int(text)
-    except ValueError:
+        value = _integer(text, "port")
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port {value} is outside 1-65535")
@@ -110,26 +122,35 @@ def _port(text: str) -> int:
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    value = _integer(text, "count")
+    if not 1 <= value <= MAX_LOG_LINES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_LOG_LINES:,}")
     return value
 
 
 def _since(text: str) -> int:
-    """Epoch seconds (Finch parses `since` as an integer), from '1700000000' or '10m', '2h', '1d'."""
+    """Epoch seconds (Finch parses `since` as an integer), from '1700000000' or '10m', '2h', '1d'.
+
+    Every form is checked against a range before it becomes an int: '1e400m' is infinity as a
+    float and 'nanm' is not a number, and int() of either raises an error argparse does not catch."""
+    import math
     import time
 
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    problem = f"not a time: {text!r} (use epoch seconds, or 10m, 2h, 1d ago, up to 100 years)"
+    now = time.time()
     try:
         if text[-1:] in units:
-            return int(time.time() - float(text[:-1]) * units[text[-1]])
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a time: {text!r} (use epoch seconds or 10m, 2h, 1d)") from None
+            amount = float(text[:-1])
+            if not math.isfinite(amount) or not 0 <= amount * units[text[-1]] <= MAX_SINCE_SECONDS:
+                raise argparse.ArgumentTypeError(problem)
+            return int(now - amount * units[text[-1]])
+        value = _integer(text, "time")
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(problem) from None
+    if not now - MAX_SINCE_SECONDS <= value <= now + 86400:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -137,7 +158,7 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 600:
+    if not 0 < value <= 600:  # also false for NaN
         raise argparse.ArgumentTypeError("the timeout must be between 0 and 600 seconds")
     return value
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from doctor import safeio
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
@@ -91,9 +92,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     project_dir = options.project_directory
     if not project_dir.is_dir():
         raise UsageError(f"the project directory {project_dir} does not exist or is not a directory")
-    for log in options.log_files:
-        if log != "-" and not Path(log).exists():
-            raise UsageError(f"the log file {log} does not exist")
+    _check_flag_files(options, project_dir)
     try:
         project = load_project(
             project_dir,
@@ -118,6 +117,22 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     if not options.offline:
         _reach_engine(ctx)
     return ctx
+
+
+def _check_flag_files(options: Options, project_dir: Path) -> None:
+    """A file named by a flag must be a regular file: a FIFO would block the run, a device
+    would never end. One sentence and exit 2, as for a file that does not exist."""
+    named = [("the log file", log) for log in options.log_files if log != "-"]
+    named += [("the Compose file", project_dir / Path(name).expanduser()) for name in options.files]
+    if options.env_file:
+        named.append(("the --env-file", Path(options.env_file)))
+    for what, path in named:
+        reason = safeio.problem(path)
+        if reason is None:
+            continue
+        if reason.endswith("No such file or directory"):
+            raise UsageError(f"{what} {path} does not exist")
+        raise UsageError(f"cannot read {what} {path}: {reason.removeprefix('cannot be read: ')}")
 
 
 def _reach_engine(ctx: Context) -> None:

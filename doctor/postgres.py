@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from doctor import safeio
 from doctor.compose.model import ComposeProject, Service, canonical_dir
 
 DEFAULT_SOCKET_DIR = "/var/run/postgresql"
@@ -132,10 +133,8 @@ def _take_assignment(text: str, settings: dict[str, str]) -> None:
 
 def _read_conf(path: Path) -> dict[str, str]:
     try:
-        if path.stat().st_size > 1_048_576:
-            return {}
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = safeio.read_text(path, 1_048_576)  # a FIFO or /dev/zero bind-mounted as a conf file
+    except safeio.UnsafeInput:
         return {}
     settings: dict[str, str] = {}
     for raw_line in text.splitlines():

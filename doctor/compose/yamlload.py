@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from doctor import safeio
+
 MAX_BYTES = 4 * 1024 * 1024
 MAX_VALUES = 200_000
 MAX_DEPTH = 100
@@ -41,14 +43,9 @@ class LoadedYaml:
 def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
     """Read a small UTF-8 text file, or raise YamlProblem saying plainly why not."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise YamlProblem(
-                f"the file is {size / 1_048_576:.1f} MiB; a Compose file over {max_bytes // 1_048_576} MiB is not read"
-            )
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise YamlProblem(f"cannot read the file: {exc.strerror or exc}") from None
+        raw = safeio.read_bytes(path, max_bytes)  # regular files only, bounded, never blocks
+    except safeio.UnsafeInput as exc:
+        raise YamlProblem(f"cannot read the file: {exc.reason.removeprefix('cannot be read: ')}") from None
     if b"\x00" in raw[:8192]:
         raise YamlProblem("the file is binary, not YAML text")
     try:
