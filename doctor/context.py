@@ -18,6 +18,7 @@ from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target
 from doctor.postgres import client_targets
 from doctor.redact import Redactor
+from doctor.redact_compose import compose_text, top_level_names
 
 
 class UsageError(Exception):
@@ -151,15 +152,45 @@ def _reach_engine(ctx: Context) -> None:
 
 
 def _redactor(project: ComposeProject | None, environ: Mapping[str, str], options: Options) -> Redactor:
-    redactor = Redactor(tokens=options.tokens)
-    redactor.add_named(environ.items())
+    """Names and paths first (they are protected), then the secrets: the shell's and ``.env``'s
+    secret-named variables, and every value at a secret position of the Compose files, found
+    by the same structural pass that masks the bundle's copies."""
+    env: dict[str, str] = dict(environ)
     if project is not None:
         try:
-            env, _ = interpolation_env(Path(project.directory), options.env_file, {})
+            env, _ = interpolation_env(Path(project.directory), options.env_file, environ)
         except FileNotFound:
-            env = {}
-        redactor.add_named(env.items())
+            env = dict(environ)
+    protected = protected_names(project)
+    redactor = Redactor(tokens=options.tokens, protected=protected, env=env)
+    redactor.add_named(env.items())
+    if project is not None:
+        collector = Redactor(protected=protected, env=env)
+        services = frozenset(project.services)
+        for name, text in project.texts.items():
+            compose_text(collector, text, name, services, learn=True)
+        redactor.learn(collector)
         for service in project.services.values():
             redactor.add_named((name, entry.value) for name, entry in service.environment.items())
             redactor.add(t.password for t in client_targets(service) if t.password)
     return redactor
+
+
+# Paths every report names whatever the files say; a password inside one of them is weak too.
+_DOCTOR_PATHS = ("/var/run/postgresql", "/run/postgresql", "/var/lib/postgresql/data", ".s.PGSQL.5432")
+
+
+def protected_names(project: ComposeProject | None) -> list[str]:
+    """The names and paths a report is about; they are never masked."""
+    names = list(_DOCTOR_PATHS)
+    if project is None:
+        return names
+    names += [project.name, project.directory, *project.files, *project.texts, *project.services]
+    for key, declaration in project.volumes.items():
+        names += [key, declaration.engine_name]
+    for service in project.services.values():
+        names.append(service.image)
+        for mount in service.mounts:
+            names += [mount.target, mount.source or ""]
+    names += top_level_names(project.texts.values())
+    return [name for name in names if name]

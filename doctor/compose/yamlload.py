@@ -103,7 +103,7 @@ class _Walker:
             try:
                 return self.constructor.construct_object(node, deep=True)
             except yaml.YAMLError as exc:
-                raise YamlProblem(f"bad value: {exc}", node.start_mark.line + 1) from None
+                raise YamlProblem(f"bad value: {getattr(exc, 'problem', None) or exc}", node.start_mark.line + 1) from None  # not the quoted line: it may hold a secret
         return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
