@@ -31,7 +31,9 @@ _IMAGE = re.compile(
 _DB_URL = re.compile(r"(?i)(?:jdbc:)?postgres(?:ql)?://")
 _KEYWORD_DSN = re.compile(r"(?i)(?:^|\s)(?:host|dbname|user|port)\s*=")
 # Names whose value says who or where, never a secret (when the name itself is not secret-like).
-_PLAIN_NAMES = re.compile(r"(?i)(?:.*_)?(?:HOST|PORT|USER|USERNAME|DB|DATABASE|NAME|DIR|PATH|FILE)|PG(?:HOST|PORT|USER|DATABASE|DATA)|TZ")
+_PLAIN_NAMES = re.compile(
+    r"(?i)(?:.*_)?(?:HOST|PORT|USER|USERNAME|DB|DATABASE|NAME|DIR|PATH|FILE)|PG(?:HOST|PORT|USER|DATABASE|DATA)|TZ"
+)
 _SIMPLE = re.compile(r"[A-Za-z0-9_.@-]{1,63}")
 _SECRET_FLAGS_SHORT = {"-a"}  # redis-cli -a PASSWORD
 
@@ -84,8 +86,8 @@ def mask_value(
                 redactor.add(redactor.resolve(m.group("secret")).strip("'") for m in pattern.finditer(raw))
         if masked != raw or not secret:
             return masked
-    if learn and secret:
-        redactor.add([resolved])
+    if learn:
+        redactor.add([resolved])  # so a report's diff context or evidence line masks it too
     return redactor.mask(stripped, f"value of {name}" if secret else f"{rule} {name}", where, location)
 
 
@@ -282,7 +284,11 @@ def _arguments(redactor: Redactor, arguments: list[str], where: str, location: s
     result, previous = [], ""
     for argument in arguments:
         flag = previous.lstrip("-")
-        if previous.startswith("-") and (is_secret_name(flag) or previous in _SECRET_FLAGS_SHORT) and not is_path(argument):
+        if (
+            previous.startswith("-")
+            and (is_secret_name(flag) or previous in _SECRET_FLAGS_SHORT)
+            and not is_path(argument)
+        ):
             result.append(redactor.mask(argument, f"argument of {previous}", where, location))
         else:
             result.append(argument)

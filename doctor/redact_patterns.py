@@ -18,8 +18,23 @@ _SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENT
 # "SENTRY_DSN", "TLS_CERT", "apiKey"), so that "AUTHOR", "KEYCLOAK" or "PWA" stay ordinary names.
 _SECRET_ENDINGS = ("PASS", "PW", "PWD", "AUTH", "DSN", "KEY", "CERT", "SALT", "COOKIE", "SIGNATURE")
 # A name that says its value is where the secret is kept, not the secret: "POSTGRES_PASSWORD_FILE".
-_LOCATION_WORDS = ("FILE", "PATH", "DIR", "DIRECTORY", "SOCKET", "HOST", "PORT", "USER", "USERNAME", "METHOD",
-                   "ENCRYPTION", "ALGORITHM", "LENGTH", "POLICY", "TYPE")
+_LOCATION_WORDS = (
+    "FILE",
+    "PATH",
+    "DIR",
+    "DIRECTORY",
+    "SOCKET",
+    "HOST",
+    "PORT",
+    "USER",
+    "USERNAME",
+    "METHOD",
+    "ENCRYPTION",
+    "ALGORITHM",
+    "LENGTH",
+    "POLICY",
+    "TYPE",
+)
 
 _COMPONENTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z0-9]+(?![a-z])")
 
@@ -90,7 +105,9 @@ AUTHORIZATION = re.compile(
     re.IGNORECASE,
 )
 BEARER = re.compile(r"\b(?:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
-AWS_ACCESS_KEY = re.compile(r"(?<![A-Z0-9])(?P<secret>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?![A-Z0-9])")
+AWS_ACCESS_KEY = re.compile(
+    r"(?<![A-Z0-9])(?P<secret>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?![A-Z0-9])"
+)
 JWT = re.compile(r"(?<![A-Za-z0-9_-])(?P<secret>eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)")
 # A PEM private key, header to footer; base64 and line breaks hold no "-", so the body is one
 # greedy run. Without a footer (a cut log) the rest of the body goes too.

@@ -151,7 +151,10 @@ PG_FORMS = {
     "create-role": ("STATEMENT:  CREATE ROLE reporting LOGIN PASSWORD '{}'", "Kd9-Pg-30"),
     "alter-user-with": ("LOG:  statement: ALTER USER postgres WITH PASSWORD '{}'", "Kd9-Pg-31"),
     "encrypted": ("LOG:  statement: CREATE USER app ENCRYPTED PASSWORD '{}'", "Kd9-Pg-32"),
-    "unencrypted": ("ERROR: x\nSTATEMENT:  alter role app unencrypted password '{}' valid until 'infinity'", "Kd9-Pg-33"),
+    "unencrypted": (
+        "ERROR: x\nSTATEMENT:  alter role app unencrypted password '{}' valid until 'infinity'",
+        "Kd9-Pg-33",
+    ),
     "escaped-quote": ("LOG:  statement: ALTER ROLE app PASSWORD '{}'", "Kd9''Pg-34"),
     "e-string": ("LOG:  statement: ALTER ROLE app PASSWORD E'{}'", "Kd9\\'Pg-35"),
     "dollar": ("LOG:  statement: ALTER ROLE app PASSWORD $${}$$", "Kd9-Pg-36"),
@@ -207,7 +210,7 @@ PLANTED_LOG = "\n".join(
     [
         "2024-05-01 09:12:03.123 UTC [1] FATAL:  could not create any Unix-domain sockets",
         f'backend | connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory (DB_PASS={KINDS["log-db-pass"]})',
-        f'backend | connection failed: socket; GET / Authorization: Bearer {KINDS["bearer"]} token={KINDS["jwt"]}',
+        f"backend | connection failed: socket; GET / Authorization: Bearer {KINDS['bearer']} token={KINDS['jwt']}",
         f"backend | connection failed: key -----BEGIN RSA PRIVATE KEY-----\n{KINDS['pem']}\n-----END RSA PRIVATE KEY-----",
         *[form.format(value) for form, value in PG_FORMS.values()],
     ]
@@ -282,7 +285,9 @@ def test_reference_gets_the_token_of_its_value(cli: object, planted16: Path) -> 
     model = json.loads(next(text for name, text in files.items() if name.endswith("effective-model.json")))
     written = re.search(r"postgresql://app:(\[secret-\d+\])@", compose)
     assert written is not None and "${APP_DB_PW}" not in compose
-    assert model["services"]["backend"]["environment"]["DATABASE_URL"].startswith(f"postgresql://app:{written.group(1)}@")
+    assert model["services"]["backend"]["environment"]["DATABASE_URL"].startswith(
+        f"postgresql://app:{written.group(1)}@"
+    )
     redactions = json.loads(next(text for name, text in files.items() if name.endswith("redactions.json")))
     assert {"file", "kind", "token", "count", "locations"} == set(redactions[0])
     kinds = {r["kind"] for r in redactions}
@@ -300,24 +305,38 @@ def test_reference_gets_the_token_of_its_value(cli: object, planted16: Path) -> 
         pytest.param("PGPASS=zzz9", "PGPASS=[redacted]", id="pass"),
         pytest.param("postgresql://u:pa/ss@h/db", "postgresql://u:[redacted]@h/db", id="url-slash"),
         pytest.param("postgresql://u:p@ss@h/db", "postgresql://u:[redacted]@h/db", id="url-raw-at"),
-        pytest.param("jdbc:postgresql://h/db?user=u&password=p1", "jdbc:postgresql://h/db?user=u&password=[redacted]", id="jdbc"),
-        pytest.param("host=/x password='a b\\' c' dbname=d", "host=/x password='[redacted]' dbname=d", id="dsn-escaped"),
+        pytest.param(
+            "jdbc:postgresql://h/db?user=u&password=p1", "jdbc:postgresql://h/db?user=u&password=[redacted]", id="jdbc"
+        ),
+        pytest.param(
+            "host=/x password='a b\\' c' dbname=d", "host=/x password='[redacted]' dbname=d", id="dsn-escaped"
+        ),
         pytest.param("Authorization: Basic YWRtaW46cHc=", "Authorization: Basic [redacted]", id="basic"),
         pytest.param('"authorization":"Bearer abc.def"', '"authorization":"Bearer [redacted]"', id="json-header"),
         pytest.param("key AKIAABCDEFGHIJKLMNOP used", "key [redacted] used", id="aws"),
         pytest.param("monkey.yaml:12: bad", "monkey.yaml:12: bad", id="file-name-with-key-keeps-line"),
-        pytest.param("secrets:\n  db_password:\n    file: ./pw.txt", "secrets:\n  db_password:\n    file: ./pw.txt", id="secret-keys-kept"),
-        pytest.param("POSTGRES_PASSWORD_FILE=/run/secrets/db", "POSTGRES_PASSWORD_FILE=/run/secrets/db", id="path-kept"),
+        pytest.param(
+            "secrets:\n  db_password:\n    file: ./pw.txt",
+            "secrets:\n  db_password:\n    file: ./pw.txt",
+            id="secret-keys-kept",
+        ),
+        pytest.param(
+            "POSTGRES_PASSWORD_FILE=/run/secrets/db", "POSTGRES_PASSWORD_FILE=/run/secrets/db", id="path-kept"
+        ),
         pytest.param("AUTHOR=Jane KEYCLOAK_URL=http://kc", "AUTHOR=Jane KEYCLOAK_URL=http://kc", id="ordinary-names"),
         pytest.param("serve --db-password hunter2x --port 80", "serve --db-password [redacted] --port 80", id="flag"),
-        pytest.param("SET password_encryption = 'scram-sha-256'", "SET password_encryption = 'scram-sha-256'", id="pg-setting"),
+        pytest.param(
+            "SET password_encryption = 'scram-sha-256'", "SET password_encryption = 'scram-sha-256'", id="pg-setting"
+        ),
     ],
 )
 def test_free_text_patterns(text: str, expected: str) -> None:
     assert Redactor().text(text) == expected
 
 
-@pytest.mark.parametrize(("name", "statement", "value"), [pytest.param(k, f, v, id=k) for k, (f, v) in PG_FORMS.items()])
+@pytest.mark.parametrize(
+    ("name", "statement", "value"), [pytest.param(k, f, v, id=k) for k, (f, v) in PG_FORMS.items()]
+)
 def test_every_postgresql_password_statement(name: str, statement: str, value: str) -> None:
     redacted = Redactor().text(statement.format(value))
     assert not any(part in redacted for part in _secret_parts(value)), redacted

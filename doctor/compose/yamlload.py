@@ -102,8 +102,10 @@ class _Walker:
         if node.tag.startswith(_STD_PREFIX):
             try:
                 return self.constructor.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
-                raise YamlProblem(f"bad value: {getattr(exc, 'problem', None) or exc}", node.start_mark.line + 1) from None  # not the quoted line: it may hold a secret
+            except (yaml.YAMLError, ValueError) as exc:  # ValueError: x-date: 2001-02-30
+                raise YamlProblem(
+                    f"bad value: {getattr(exc, 'problem', None) or exc}", node.start_mark.line + 1
+                ) from None  # not the quoted line: it may hold a secret
         return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
