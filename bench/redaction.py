@@ -58,14 +58,18 @@ def main() -> None:
         cells = []
         for kib in sizes:
             line = make(kib * 1024)
-            cells.append(f"{kib:>5} KiB {rate(len(line), best_of(lambda: Redactor(tokens=True).text(line, 'x')))}")
+            cells.append(
+                f"{kib:>5} KiB {rate(len(line), best_of(lambda line=line: Redactor(tokens=True).text(line, 'x')))}"
+            )
         print(f"  {kind:22} " + " | ".join(cells))
     print("Compose copy with one long content: line (structure, then patterns)")
     cells = []
     for kib in sizes:
         body = KINDS["hex"](kib * 1024)
         text = f'services:\n  db:\n    image: postgres\nsecrets:\n  s:\n    content: "{body}"\n'
-        cells.append(f"{kib:>5} KiB {rate(len(text), best_of(lambda: compose_text(Redactor(tokens=True), text, 'c')))}")
+        cells.append(
+            f"{kib:>5} KiB {rate(len(text), best_of(lambda text=text: compose_text(Redactor(tokens=True), text, 'c')))}"
+        )
     print("  " + " | ".join(cells))
     print("Log classification, 32 MiB of lines of each length, against grep -n -F -f keywords")
     keywords = "\n".join(log_signatures._KEYWORDS) + "\n"
@@ -80,14 +84,14 @@ def main() -> None:
                     stream.write(line)
             size = path.stat().st_size
 
-            def classify() -> None:
+            def classify(path: Path = path) -> None:
                 with path.open("rb") as stream:
                     for _number, text in CandidateLines(stream, log_signatures._KEYWORD_BYTES):
                         for signature in log_signatures.SIGNATURES:
                             signature.pattern.search(text)
 
             doctor = best_of(classify, 1)
-            grep = best_of(lambda: subprocess.run(["grep", "-n", "-F", "-f", str(keyword_file), str(path)],
+            grep = best_of(lambda path=path: subprocess.run(["grep", "-n", "-F", "-f", str(keyword_file), str(path)],
                                                   stdout=subprocess.DEVNULL, check=False), 1)  # fmt: skip
             print(
                 f"  lines of {kib:>5} KiB: doctor {rate(size, doctor)}   grep {rate(size, grep)}   ({doctor / grep:.1f}x)"

@@ -39,10 +39,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checks", nargs="*", metavar="CHECK", help="run only these checks (see --list)")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
     compose = parser.add_argument_group("Compose input (read as docker compose reads it)")
-    compose.add_argument("-f", "--file", action="append", default=[], metavar="FILE", help="Compose file; repeatable")
-    compose.add_argument("--project-directory", metavar="DIR", help="project directory (default: current)")
+    compose.add_argument(
+        "-f", "--file", action="append", default=[], metavar="FILE", type=_path, help="Compose file; repeatable"
+    )
+    compose.add_argument("--project-directory", metavar="DIR", type=_path, help="project directory (default: current)")
     compose.add_argument("-p", "--project-name", metavar="NAME", help="project name")
-    compose.add_argument("--env-file", metavar="FILE", help="interpolation variables (default: DIR/.env)")
+    compose.add_argument("--env-file", metavar="FILE", type=_path, help="interpolation variables (default: DIR/.env)")
     compose.add_argument(
         "--target-os",
         choices=("auto", "linux", "macos"),
@@ -55,9 +57,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
+        type=_path,
         help="PostgreSQL or backend log to analyse ('-' for stdin); repeatable",
     )
-    other.add_argument("--socket-dir", metavar="DIR", help="socket directory to probe with a real connection")
+    other.add_argument(
+        "--socket-dir", metavar="DIR", type=_path, help="socket directory to probe with a real connection"
+    )
     other.add_argument("--port", type=_port, default=5432, help="PostgreSQL port of the socket (default 5432)")
     other.add_argument("--db-user", metavar="USER", help="role for the probe (default: from DATABASE_URL, PGUSER)")
     other.add_argument("--db-name", metavar="NAME", help="database for the probe (default: from DATABASE_URL)")
@@ -90,10 +95,10 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     )
     fixing.add_argument("--yes", action="store_true", help="with --fix: apply without asking")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the diff, change nothing")
-    fixing.add_argument("--bundle", metavar="FILE.tar.gz", help="write a redacted support bundle")
+    fixing.add_argument("--bundle", metavar="FILE.tar.gz", type=_path, help="write a redacted support bundle")
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
-    output.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically)")
+    output.add_argument("-o", "--output", metavar="FILE", type=_path, help="write the report to FILE (atomically)")
     output.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour (default auto)")
     output.add_argument("-v", "--verbose", action="store_true", help="show evidence and each check's duration")
     output.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
@@ -101,6 +106,13 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
 
 MAX_LOG_LINES = 10_000_000  # far above any use; keeps the engine's `tail` a sane integer
 MAX_SINCE_SECONDS = 100 * 365 * 86400  # a century back
+
+
+def _path(text: str) -> str:
+    # The operating system cannot name a file with a NUL byte; say so here, not in a traceback.
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a file name cannot contain a NUL byte: {text!r}")
+    return text
 
 
 def _integer(text: str, what: str) -> int:

@@ -123,7 +123,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
 def _check_flag_files(options: Options, project_dir: Path) -> None:
     """A file named by a flag must be a regular file: a FIFO would block the run, a device
     would never end. One sentence and exit 2, as for a file that does not exist."""
-    named = [("the log file", log) for log in options.log_files if log != "-"]
+    named: list[tuple[str, str | Path]] = [("the log file", log) for log in options.log_files if log != "-"]
     named += [("the Compose file", project_dir / Path(name).expanduser()) for name in options.files]
     if options.env_file:
         named.append(("the --env-file", Path(options.env_file)))

@@ -39,12 +39,82 @@ MAX_LOCATIONS = 50
 # Ordinary words of a deployment and of the doctor's own report: a secret equal to one of them is
 # weak, and masking it everywhere would rewrite the report ("postgres" is also the image).
 COMMON_WORDS = frozenset(
-    """postgres postgresql password passwd secret changeme example localhost admin administrator root
-    test testing default database data socket volume backend frontend server client docker compose
-    finch podman colima app application user users guest public private master main prod production
-    staging development dev local letmein welcome qwerty sunshine monkey dragon football iloveyou
-    trustno1 abc123 123456 12345678 password1 passw0rd superuser pgsql psql mysql redis web api
-    service services run var lib tmp home true false none null""".split()
+    (
+        "postgres",
+        "postgresql",
+        "password",
+        "passwd",
+        "secret",
+        "changeme",
+        "example",
+        "localhost",
+        "admin",
+        "administrator",
+        "root",
+        "test",
+        "testing",
+        "default",
+        "database",
+        "data",
+        "socket",
+        "volume",
+        "backend",
+        "frontend",
+        "server",
+        "client",
+        "docker",
+        "compose",
+        "finch",
+        "podman",
+        "colima",
+        "app",
+        "application",
+        "user",
+        "users",
+        "guest",
+        "public",
+        "private",
+        "master",
+        "main",
+        "prod",
+        "production",
+        "staging",
+        "development",
+        "dev",
+        "local",
+        "letmein",
+        "welcome",
+        "qwerty",
+        "sunshine",
+        "monkey",
+        "dragon",
+        "football",
+        "iloveyou",
+        "trustno1",
+        "abc123",
+        "123456",
+        "12345678",
+        "password1",
+        "passw0rd",
+        "superuser",
+        "pgsql",
+        "psql",
+        "mysql",
+        "redis",
+        "web",
+        "api",
+        "service",
+        "services",
+        "run",
+        "var",
+        "lib",
+        "tmp",
+        "home",
+        "true",
+        "false",
+        "none",
+        "null",
+    )
 )
 _MIN_VALUE_LENGTH = 4
 _MASKED = re.compile(r"\[redacted\]|\[secret-\d+\]")
@@ -274,20 +344,19 @@ class Redactor:
         return self.tree(item, where, path)
 
     def finding(self, finding: Finding) -> Finding:
+        where = f"report ({finding.id})"  # redactions.json names the finding
         remedy = finding.remedy
         if remedy is not None:
             remedy = Remedy(
-                self.text(remedy.summary, "report"),
-                self.text(remedy.diff, "report"),
-                tuple(self.text(c, "report") for c in remedy.commands),
+                self.text(remedy.summary, where),
+                self.text(remedy.diff, where),
+                tuple(self.text(c, where) for c in remedy.commands),
             )
         return dataclasses.replace(
             finding,
-            title=self.text(finding.title, "report"),
-            detail=self.text(finding.detail, "report"),
-            evidence=tuple(
-                Evidence(self.text(e.source, "report"), self.text(e.text, "report")) for e in finding.evidence
-            ),
+            title=self.text(finding.title, where),
+            detail=self.text(finding.detail, where),
+            evidence=tuple(Evidence(self.text(e.source, where), self.text(e.text, where)) for e in finding.evidence),
             remedy=remedy,
         )
 

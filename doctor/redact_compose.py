@@ -51,9 +51,8 @@ def harmless(name: str, value: str, services: frozenset[str] = frozenset()) -> b
         return True  # registry/repository:tag
     if _PLAIN_NAMES.fullmatch(name) and _SIMPLE.fullmatch(value):
         return True
-    if _DB_URL.match(value) and not URL_PASSWORD.search(value) and not QUERY_PASSWORD.search(value):
-        return True  # a libpq URL without a password: its host= path is what the doctor is about
-    return False
+    # A libpq URL without a password: its host= path is what the doctor is about.
+    return bool(_DB_URL.match(value) and not URL_PASSWORD.search(value) and not QUERY_PASSWORD.search(value))
 
 
 def mask_value(

@@ -50,10 +50,7 @@ def is_secret_name(name: str) -> bool:
     parts = name_parts(name[:200])
     if not parts or parts[-1] in _LOCATION_WORDS:
         return False
-    for part in parts:
-        if any(word in part for word in _SECRET_WORDS) or part.endswith(_SECRET_ENDINGS):
-            return True
-    return False
+    return any(any(word in part for word in _SECRET_WORDS) or part.endswith(_SECRET_ENDINGS) for part in parts)
 
 
 _PATH = re.compile(r"(?:/|\./|\.\./|~/)[^\s]*")
