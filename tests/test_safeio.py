@@ -47,7 +47,7 @@ def watchdog() -> object:
     ("reader", "expected"),
     [
         pytest.param(lambda p: safeio.read_bytes(p, 100), "FIFO", id="read_bytes"),
-        pytest.param(lambda p: safeio.open_regular(p), "FIFO", id="open_regular"),
+        pytest.param(safeio.open_regular, "FIFO", id="open_regular"),
     ],
 )
 def test_a_fifo_is_refused_without_blocking(fifo: Path, watchdog: object, reader: object, expected: str) -> None:
