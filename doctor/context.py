@@ -18,7 +18,7 @@ from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target
 from doctor.postgres import client_targets
 from doctor.redact import Redactor
-from doctor.redact_compose import compose_text, top_level_names
+from doctor.redact_compose import compose_text, mask_value, top_level_names
 
 
 class UsageError(Exception):
@@ -169,10 +169,12 @@ def _redactor(project: ComposeProject | None, environ: Mapping[str, str], option
         services = frozenset(project.services)
         for name, text in project.texts.items():
             compose_text(collector, text, name, services, learn=True)
-        redactor.learn(collector)
         for service in project.services.values():
-            redactor.add_named((name, entry.value) for name, entry in service.environment.items())
-            redactor.add(t.password for t in client_targets(service) if t.password)
+            # What the container sees, env_file values included, by the same rule as the files.
+            for key, entry in service.environment.items():
+                mask_value(collector, key, entry.value, "", "", services=services, learn=True)
+            collector.add(t.password for t in client_targets(service) if t.password)
+        redactor.learn(collector)
     return redactor
 
 

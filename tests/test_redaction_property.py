@@ -166,3 +166,41 @@ def test_no_input_gives_a_traceback_or_internal_error(
             code, output = int(exc.code or 0), capsys.readouterr().err
         assert code in (0, 1, 2), output
         assert "internal error" not in output and "Traceback" not in output
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(["shop", "s-plex-cgnl", "pg-keys"]),
+    st.sampled_from(["database", "db", "postgres"]),
+    st.sampled_from(
+        ["postgresql", "plex", "shop", "database", "db_socket", "run", "keys", "changeme", "socket", "var"]
+    ),
+)
+def test_a_weak_password_never_masks_a_name_or_path(
+    capsys: pytest.CaptureFixture[str], project: str, service: str, password: str
+) -> None:
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        (directory / "compose.yaml").write_text(
+            f"name: {project}\nservices:\n  {service}:\n    image: postgres:16\n    environment:\n"
+            f"      POSTGRES_PASSWORD: {password}\n    volumes:\n      - db_socket:/var/run/postgresql\n"
+            f"  backend:\n    image: app\n    environment:\n"
+            f"      DATABASE_URL: postgresql://app:{password}@/app?host=/var/run/postgresql\n"
+            f"    volumes:\n      - db_socket:/var/run/postgresql\nvolumes:\n  db_socket:\n    driver: local\n"
+        )
+        archive = directory / "b.tar.gz"
+        code, output = _run(capsys, "--project-directory", str(directory), "--offline", "--format", "json",
+                            "--bundle", str(archive))  # fmt: skip
+        report = json.loads(output)
+        assert report["target"]["project"] == project
+        assert [v["engine_name"] for v in report["target"]["volumes"]] == [f"{project}_db_socket"]
+        with tarfile.open(archive) as tar:
+            files = {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+        copy = next(text for name, text in files.items() if name.endswith("compose/compose.yaml"))
+        for text in (output, copy):
+            assert f"POSTGRES_PASSWORD: {password}\n" not in text and f"app:{password}@" not in text
+        for name in (f"name: {project}", f"  {service}:", "db_socket:/var/run/postgresql", "host=/var/run/postgresql"):
+            assert name in copy, name
+        model = json.loads(next(text for name, text in files.items() if name.endswith("effective-model.json")))
+        assert set(model["services"]) == {service, "backend"} and model["project"] == project
+        assert any(f["id"] == "weak-secret" for f in report["findings"])
