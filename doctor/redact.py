@@ -28,7 +28,7 @@ from doctor.redact_patterns import (
     FLAG_NAME,
     PATTERNS,
     PEM_PRIVATE_KEY,
-    is_path,
+    is_path_at_secret,
     is_secret_name,
 )
 
@@ -202,7 +202,7 @@ class Redactor:
         self.weak.update(other.weak)
 
     def add_named(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self.add(value for name, value in pairs if is_secret_name(name) and not is_path(value.strip()))
+        self.add(value for name, value in pairs if is_secret_name(name) and not is_path_at_secret(value.strip()))
 
     # --- tokens and records -----------------------------------------------------------------
 
@@ -306,8 +306,15 @@ class Redactor:
                 continue
             secret = value.group("secret")
             bare = secret.strip("\\\"'")
-            if not bare or _MASKED.fullmatch(bare) or is_path(bare) or (bare.startswith("${") and not self.tokens):
+            if (
+                not bare
+                or _MASKED.fullmatch(bare)
+                or is_path_at_secret(bare)
+                or (bare.startswith("${") and not self.tokens)
+            ):
                 continue
+            if bare.startswith("*") and f"&{bare[1:]}" in text:
+                continue  # a YAML alias: its anchor's value is masked where it is written
             start, end = value.span("secret")
             line += text.count("\n", done, start)
             out.append(text[done:start])
@@ -339,7 +346,7 @@ class Redactor:
         return value
 
     def _tree_item(self, key: str, item: Any, where: str, path: str) -> Any:
-        if isinstance(item, str) and item and is_secret_name(key) and not is_path(item.strip()):
+        if isinstance(item, str) and item and is_secret_name(key) and not is_path_at_secret(item.strip()):
             return self.mask(item, f"value of {key}", where, path)
         return self.tree(item, where, path)
 

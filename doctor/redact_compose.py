@@ -20,7 +20,14 @@ from typing import Any
 import yaml
 
 from doctor.redact import Redactor
-from doctor.redact_patterns import DSN_PASSWORD, QUERY_PASSWORD, URL_PASSWORD, is_path, is_secret_name
+from doctor.redact_patterns import (
+    DSN_PASSWORD,
+    QUERY_PASSWORD,
+    URL_PASSWORD,
+    is_path,
+    is_path_at_secret,
+    is_secret_name,
+)
 
 _BOOLEAN = re.compile(r"(?i)true|false|yes|no|on|off|y|n")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:ms|s|m|h|d|b|k|kb|m|mb|g|gb)?", re.IGNORECASE)
@@ -35,7 +42,8 @@ _PLAIN_NAMES = re.compile(
     r"(?i)(?:.*_)?(?:HOST|PORT|USER|USERNAME|DB|DATABASE|NAME|DIR|PATH|FILE)|PG(?:HOST|PORT|USER|DATABASE|DATA)|TZ"
 )
 _SIMPLE = re.compile(r"[A-Za-z0-9_.@-]{1,63}")
-_SECRET_FLAGS_SHORT = {"-a"}  # redis-cli -a PASSWORD
+_SECRET_FLAGS_SHORT = {"-a"}
+_PROPERTIES = re.compile(r"(?:[&!][^\s]*\s+)+")  # an anchor and/or a tag before a scalar  # redis-cli -a PASSWORD
 
 
 def harmless(name: str, value: str, services: frozenset[str] = frozenset()) -> bool:
@@ -72,7 +80,7 @@ def mask_value(
         return raw
     resolved = redactor.resolve(stripped)
     secret = is_secret_name(name)
-    if is_path(resolved) or (not secret and harmless(name, resolved, services)):
+    if is_path_at_secret(resolved) or (not secret and harmless(name, resolved, services)):
         return raw
     if _DB_URL.match(resolved) or _KEYWORD_DSN.search(resolved) or URL_PASSWORD.search(resolved):
         # Only the password goes: the host, socket directory and database stay for triage.
@@ -94,8 +102,9 @@ class _Walker:
     """Walks the composed YAML node graph of one file; aliases and merge keys lead to the nodes
     where the values are written, so a value defined in an ``x-*`` anchor is masked there."""
 
-    def __init__(self, redactor: Redactor, where: str, services: frozenset[str], learn: bool) -> None:
+    def __init__(self, redactor: Redactor, text: str, where: str, services: frozenset[str], learn: bool) -> None:
         self.redactor = redactor
+        self.text = text
         self.where = where
         self.services = services
         self.learn = learn
@@ -106,7 +115,12 @@ class _Walker:
         if new_value == node.value or node.start_mark.index in self.edits:
             return
         start, end = node.start_mark.index, node.end_mark.index
-        self.edits[start] = (end, _render(node, new_value))
+        # The span starts at an anchor or tag (`&pw Secret`): keep the anchor, for its aliases.
+        prefix = _PROPERTIES.match(self.text, start, end)
+        anchors = "".join(f"{p} " for p in prefix.group(0).split() if p.startswith("&")) if prefix else ""
+        rendered = anchors + _render(node, new_value)
+        # As many line breaks as the value had, so every later line keeps its number.
+        self.edits[start] = (end, rendered + "\n" * (self.text.count("\n", start, end) - rendered.count("\n")))
 
     def value(self, node: yaml.Node, name: str, rule: str) -> None:
         if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
@@ -145,11 +159,11 @@ class _Walker:
             text, location = item.value, f"line {item.start_mark.line + 1}"
             flag = previous.lstrip("-")
             if previous.startswith("-") and (is_secret_name(flag) or previous in _SECRET_FLAGS_SHORT):
-                if not is_path(text):
+                if not is_path_at_secret(text):
                     self.replace(item, self.redactor.mask(text, f"argument of {previous}", self.where, location))
             elif "=" in text and not text.startswith("="):
                 key, _, raw = text.partition("=")
-                if is_secret_name(key.lstrip("-")) and not is_path(raw):
+                if is_secret_name(key.lstrip("-")) and not is_path_at_secret(raw):
                     self.replace(item, f"{key}={self.redactor.mask(raw, f'value of {key}', self.where, location)}")
                 else:
                     self.replace(item, self.redactor.text(text, self.where))
@@ -164,7 +178,8 @@ class _Walker:
         self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in _items(node):
-                self.generic(value, secret=is_secret_name(key), name=key)
+                # Under a secret-like key (or an environment entry), everything below is a value too.
+                self.generic(value, secret=secret or is_secret_name(key), name=key)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 self.generic(item, secret=secret, name=name)
@@ -234,11 +249,7 @@ def _render(node: yaml.ScalarNode, value: str) -> str:
     would be a flow sequence)."""
     if node.style == "'":
         return "'" + value.replace("'", "''") + "'"
-    rendered = json.dumps(value, ensure_ascii=False)
-    if node.style in ("|", ">"):
-        # A block scalar's span ends after its line break(s); keep them so the next key stays put.
-        rendered += "\n"
-    return rendered
+    return json.dumps(value, ensure_ascii=False)
 
 
 def compose_text(redactor: Redactor, text: str, where: str, services: frozenset[str] = frozenset(),
@@ -249,7 +260,7 @@ def compose_text(redactor: Redactor, text: str, where: str, services: frozenset[
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError, ValueError):
         node = None
-    walker = _Walker(redactor, where, services, learn)
+    walker = _Walker(redactor, text, where, services, learn)
     if node is not None:
         walker.root(node)
     out, done = [], 0
@@ -257,8 +268,6 @@ def compose_text(redactor: Redactor, text: str, where: str, services: frozenset[
         end, replacement = walker.edits[start]
         if start < done:
             continue
-        if text[start:end].endswith("\n") and not replacement.endswith("\n"):
-            replacement += "\n"
         out.append(text[done:start])
         out.append(replacement)
         done = end
@@ -286,7 +295,7 @@ def _arguments(redactor: Redactor, arguments: list[str], where: str, location: s
         if (
             previous.startswith("-")
             and (is_secret_name(flag) or previous in _SECRET_FLAGS_SHORT)
-            and not is_path(argument)
+            and not is_path_at_secret(argument)
         ):
             result.append(redactor.mask(argument, f"argument of {previous}", where, location))
         else:

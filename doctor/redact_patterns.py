@@ -61,6 +61,12 @@ def is_path(value: str) -> bool:
     return bool(_PATH.fullmatch(value)) and "://" not in value
 
 
+def is_path_at_secret(value: str) -> bool:
+    """Under a secret-like name a path is kept only when it is clearly one (``/run/secrets/db``,
+    ``./certs/key.pem``): a password such as ``/xK9!`` also starts with a slash."""
+    return is_path(value) and value.count("/") >= 2
+
+
 # --- the patterns -----------------------------------------------------------------------------
 # Each has the secret in a group named "secret"; what surrounds it stays.
 
@@ -122,7 +128,7 @@ ASSIGNMENT_NAME = re.compile(
 # A command-line flag and its value as the next word: --db-password s3cret.
 FLAG_NAME = re.compile(r"(?<![A-Za-z0-9_.-])--?[A-Za-z][A-Za-z0-9_.-]{0,64}(?P<sep>[ \t]+)(?=[^\s-])")
 ASSIGNMENT_VALUE = re.compile(
-    r"(?:!!?[A-Za-z0-9/:._-]{0,40}[ \t]+)?"  # a YAML tag (!!str, !!python/str) before the value
+    r"(?:[&!][^\s]{0,60}[ \t]+){0,2}"  # a YAML anchor (&pw) or tag (!!str, !!python/str) before the value
     r"(?P<secret>\\\"(?:[^\"\\\n]|\\[^\"])*\\\""
     r"|\"(?:[^\"\\\n]|\\.)*\""
     r"|'[^'\n]*'"

@@ -382,3 +382,51 @@ def test_redaction_output_is_valid_json_text() -> None:
     assert json.loads(json.dumps(Redactor(tokens=True).tree({"DB_PW": "x1y2", "n": [1, "ok"]}))) == {
         "DB_PW": "[secret-1]", "n": [1, "ok"]}  # fmt: skip
     assert io  # imported for the property tests' buffers
+
+
+STRUCTURE = """name: shop
+x-pw: &pw Anchor-Secret-1
+x-env: &env
+  SHARED_TOKEN: !!str Tagged-Secret-2
+services:
+  db:
+    image: postgres:16
+    environment:
+      <<: *env
+      POSTGRES_PASSWORD: *pw
+      POSTGRES_PASSWORD_FILE: /run/secrets/db_password
+      PGDATA: /var/lib/postgresql/data
+      SLASHED_PW: /xK9-Slash-3
+      NOTE: |
+        Block-Secret-4
+        more
+      FLOW: {inner: Flow-Secret-5}
+    command: postgres -c unix_socket_directories=/var/run/postgresql --auth-token Cmd-Secret-6
+    healthcheck:
+      test: [CMD, redis-cli, -a, Health-Secret-7, ping]
+    labels: [traefik.basicauth.users=admin:Label-Secret-8]
+  # OLD_PASSWORD: Comment-Secret-9
+secrets:
+  db_password:
+    content: Content-Secret-10
+"""
+
+
+def test_compose_copy_is_masked_by_position_and_stays_the_same_yaml() -> None:
+    import yaml
+
+    from doctor.redact_compose import compose_text
+
+    copy = compose_text(Redactor(tokens=True), STRUCTURE, "compose.yaml", frozenset({"db"}))
+    assert not re.findall(r"Secret-\d+", copy), copy
+    before, after = yaml.safe_load(STRUCTURE), yaml.safe_load(copy)
+    assert after["name"] == "shop" and set(after["services"]) == {"db"} and set(after["secrets"]) == {"db_password"}
+    env = after["services"]["db"]["environment"]
+    assert set(env) == set(before["services"]["db"]["environment"])
+    assert env["POSTGRES_PASSWORD"] == after["x-pw"]  # the anchor survives, so the alias still resolves
+    assert env["POSTGRES_PASSWORD_FILE"] == "/run/secrets/db_password" and env["PGDATA"] == "/var/lib/postgresql/data"
+    assert "unix_socket_directories=/var/run/postgresql" in after["services"]["db"]["command"]
+    lines = STRUCTURE.splitlines()
+    assert [n for n, line in enumerate(copy.splitlines()) if "OLD_PASSWORD" in line] == [
+        n for n, line in enumerate(lines) if "OLD_PASSWORD" in line
+    ]  # line numbers survive, after a multi-line block scalar too
