@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
-from doctor.postgres import database_services
+from doctor.postgres import database_services, unreadable_confs
 
 ID = "compose-file"
 SUMMARY = "The Compose files parse and merge as docker compose would read them"
@@ -21,6 +21,7 @@ def run(ctx: Context) -> Iterator[Finding]:
     yield from find_invalid(project)
     yield from find_missing_required(project)
     yield from find_unset_variables(project)
+    yield from find_unreadable_confs(project)
     for what, origin in project.not_followed:
         yield Finding(
             "compose-not-followed",
@@ -90,3 +91,18 @@ def find_unset_variables(project: ComposeProject) -> Iterator[Finding]:
             f"Used at {', '.join(places)}.",
             tuple(Evidence(place, f"${name}") for place in places),
         )
+
+
+def find_unreadable_confs(project: ComposeProject) -> Iterator[Finding]:
+    """A bind-mounted conf file that is a FIFO or a device is never read (it could block or
+    never end), so its socket settings are unknown."""
+    for service in project.services.values():
+        for source, reason in unreadable_confs(service):
+            yield Finding(
+                "conf-file-unreadable",
+                Status.INFO,
+                f"{source}, bind-mounted into {service.name}, is not read: {reason.removeprefix('cannot be read: ')}",
+                "The doctor reads only regular files, so the socket directory and port it may set are not "
+                "known; the image's defaults and the command line are assumed.",
+                (Evidence(str(service.origin), source),),
+            )

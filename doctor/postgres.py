@@ -22,6 +22,8 @@ _IMAGE = re.compile(
 )
 _CLIENT_VAR = re.compile(r"(^|_)(DATABASE_URL|DB_URL|DSN|DATABASE_DSN|POSTGRES_URL|PG_URL)$|^PGHOST$")
 
+CONF_MAX_BYTES = 1_048_576  # a postgresql.conf is a few KiB; a bigger one is not read
+
 
 @dataclass(frozen=True)
 class SocketDirs:
@@ -73,6 +75,17 @@ def server_settings(service: Service, project_dir: str) -> dict[str, str]:
             settings.update(_read_conf(Path(mount.source)))
     settings.update(_command_settings(service.command))
     return settings
+
+
+def unreadable_confs(service: Service) -> list[tuple[str, str]]:
+    """Bind-mounted ``*.conf`` files that are not read, with why (a FIFO, a device, too large)."""
+    found = []
+    for mount in service.mounts:
+        if mount.type == "bind" and mount.source and mount.target.endswith(".conf"):
+            reason = safeio.problem(mount.source) or safeio.too_large(mount.source, CONF_MAX_BYTES)
+            if reason is not None and not reason.endswith("No such file or directory"):
+                found.append((mount.source, reason))
+    return found
 
 
 def socket_dirs(service: Service, project_dir: str) -> SocketDirs:
@@ -133,7 +146,7 @@ def _take_assignment(text: str, settings: dict[str, str]) -> None:
 
 def _read_conf(path: Path) -> dict[str, str]:
     try:
-        text = safeio.read_text(path, 1_048_576)  # a FIFO or /dev/zero bind-mounted as a conf file
+        text = safeio.read_text(path, CONF_MAX_BYTES)  # a FIFO or /dev/zero bind-mounted as a conf file
     except safeio.UnsafeInput:
         return {}
     settings: dict[str, str] = {}

@@ -55,6 +55,15 @@ def problem(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+def too_large(path: str | os.PathLike[str], max_bytes: int) -> str | None:
+    """Why a regular file would be refused for its size, or None."""
+    try:
+        size = os.stat(path).st_size
+    except (OSError, ValueError):
+        return None
+    return f"it is {_size(size)}, over the limit of {_size(max_bytes)}" if size > max_bytes else None
+
+
 def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     """Open a regular file for reading, or raise UnsafeInput; never blocks, never opens a device
     for reading (the ``fstat`` after the non-blocking open decides on what was really opened)."""

@@ -107,19 +107,31 @@ def test_env_file_that_cannot_be_read_is_a_finding(
     assert invalid and "env_file" in invalid[0]["title"]
 
 
-@pytest.mark.parametrize("target", ["pipe", "/dev/zero"])
+@pytest.mark.parametrize("target", ["pipe", "/dev/zero", "big.conf"])
 def test_bind_mounted_conf_that_is_a_fifo_or_device_is_not_read(
     cli: object, tmp_path: Path, fifo: Path, watchdog: object, target: str
 ) -> None:
     watchdog(fifo)  # type: ignore[operator]
-    source = f"./{target}" if target == "pipe" else target
+    (tmp_path / "big.conf").write_bytes(b"# padding\n" * 120_000)
+    source = target if target.startswith("/") else f"./{target}"
     (tmp_path / "compose.yaml").write_text(
         DB + f"    command: postgres -c config_file=/etc/postgresql/postgresql.conf\n"
         f"    volumes:\n      - {source}:/etc/postgresql/postgresql.conf\n"
     )
     result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")  # type: ignore[operator]
     assert result.code in (0, 1) and "internal error" not in result.err
-    assert json.loads(result.out)["findings"]
+    unread = [f for f in json.loads(result.out)["findings"] if f["id"] == "conf-file-unreadable"]
+    assert len(unread) == 1 and ("not a regular file" in unread[0]["title"] or "over the limit" in unread[0]["title"])
+
+
+def test_a_regular_conf_file_is_read_and_not_reported(cli: object, tmp_path: Path) -> None:
+    (tmp_path / "pg.conf").write_text("unix_socket_directories = '/tmp/sockets'\n")
+    (tmp_path / "compose.yaml").write_text(
+        DB + "    command: postgres -c config_file=/etc/postgresql/postgresql.conf\n"
+        "    volumes:\n      - ./pg.conf:/etc/postgresql/postgresql.conf\n"
+    )
+    result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")  # type: ignore[operator]
+    assert "conf-file-unreadable" not in result.out
 
 
 @pytest.mark.parametrize(
