@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+from doctor import safeio
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -11,6 +13,8 @@ from doctor.postgres import database_services, unreadable_confs
 
 ID = "compose-file"
 SUMMARY = "The Compose files parse and merge as docker compose would read them"
+UNREADABLE = "file-unreadable"
+ENV_MAX_BYTES = 1_048_576  # as doctor.compose.envfile reads it
 
 
 def run(ctx: Context) -> Iterator[Finding]:
@@ -94,14 +98,24 @@ def find_unset_variables(project: ComposeProject) -> Iterator[Finding]:
 
 
 def find_unreadable_confs(project: ComposeProject) -> Iterator[Finding]:
-    """A bind-mounted conf file that is a FIFO or a device is never read (it could block or
-    never end), so its socket settings are unknown."""
+    """A file the project points at that is a FIFO, a device or too large is never read (it
+    could block or never end): the project's ``.env`` and bind-mounted ``*.conf`` files."""
+    dotenv = Path(project.directory) / ".env"
+    reason = safeio.problem(dotenv) or safeio.too_large(dotenv, ENV_MAX_BYTES)
+    if reason is not None and not reason.endswith("No such file or directory"):
+        yield Finding(
+            UNREADABLE,
+            Status.INFO,
+            f"{dotenv} is not read: {reason.removeprefix('cannot be read: ')}",
+            "The doctor reads only regular files, so the variables it may set are taken as unset.",
+            (Evidence(str(dotenv), reason),),
+        )
     for service in project.services.values():
-        for source, reason in unreadable_confs(service):
+        for source, why in unreadable_confs(service):
             yield Finding(
-                "conf-file-unreadable",
+                UNREADABLE,
                 Status.INFO,
-                f"{source}, bind-mounted into {service.name}, is not read: {reason.removeprefix('cannot be read: ')}",
+                f"{source}, bind-mounted into {service.name}, is not read: {why.removeprefix('cannot be read: ')}",
                 "The doctor reads only regular files, so the socket directory and port it may set are not "
                 "known; the image's defaults and the command line are assumed.",
                 (Evidence(str(service.origin), source),),

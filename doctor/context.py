@@ -129,6 +129,8 @@ def _check_flag_files(options: Options, project_dir: Path) -> None:
         named.append(("the --env-file", Path(options.env_file)))
     for what, path in named:
         reason = safeio.problem(path)
+        if reason is None and what == "the --env-file":
+            reason = safeio.too_large(path, 1_048_576)  # as doctor.compose.envfile reads it
         if reason is None:
             continue
         if reason.endswith("No such file or directory"):

@@ -120,7 +120,7 @@ def test_bind_mounted_conf_that_is_a_fifo_or_device_is_not_read(
     )
     result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")  # type: ignore[operator]
     assert result.code in (0, 1) and "internal error" not in result.err
-    unread = [f for f in json.loads(result.out)["findings"] if f["id"] == "conf-file-unreadable"]
+    unread = [f for f in json.loads(result.out)["findings"] if f["id"] == "file-unreadable"]
     assert len(unread) == 1 and ("not a regular file" in unread[0]["title"] or "over the limit" in unread[0]["title"])
 
 
@@ -131,7 +131,7 @@ def test_a_regular_conf_file_is_read_and_not_reported(cli: object, tmp_path: Pat
         "    volumes:\n      - ./pg.conf:/etc/postgresql/postgresql.conf\n"
     )
     result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")  # type: ignore[operator]
-    assert "conf-file-unreadable" not in result.out
+    assert "file-unreadable" not in result.out
 
 
 @pytest.mark.parametrize(
@@ -159,3 +159,24 @@ def test_a_sane_since_still_works(cli: object, tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text(DB)
     result = cli("--project-directory", str(tmp_path), "--offline", "--since", "10m")  # type: ignore[operator]
     assert result.code in (0, 1)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "big"])
+def test_a_dotenv_that_cannot_be_read_is_a_finding(cli: object, tmp_path: Path, watchdog: object, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(tmp_path / ".env")
+        watchdog(tmp_path / ".env")  # type: ignore[operator]
+    else:
+        (tmp_path / ".env").write_bytes(b"# padding\n" * 120_000)
+    (tmp_path / "compose.yaml").write_text(DB)
+    result = cli("--project-directory", str(tmp_path), "--offline", "--format", "json")  # type: ignore[operator]
+    assert "internal error" not in result.err
+    unread = [f for f in json.loads(result.out)["findings"] if f["id"] == "file-unreadable"]
+    assert len(unread) == 1 and ".env" in unread[0]["title"]
+
+
+def test_an_env_file_flag_over_the_cap_is_exit_2(cli: object, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(DB)
+    (tmp_path / "big.env").write_bytes(b"A=1\n" * 300_000)
+    result = cli("--project-directory", str(tmp_path), "--offline", "--env-file", str(tmp_path / "big.env"))  # type: ignore[operator]
+    assert result.code == 2 and "over the limit" in result.err
