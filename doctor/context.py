@@ -184,17 +184,26 @@ def _redactor(project: ComposeProject | None, environ: Mapping[str, str], option
 _DOCTOR_PATHS = ("/var/run/postgresql", "/run/postgresql", "/var/lib/postgresql/data", ".s.PGSQL.5432")
 
 
-def protected_names(project: ComposeProject | None) -> list[str]:
-    """The names and paths a report is about; they are never masked."""
-    names = list(_DOCTOR_PATHS)
+def protected_names(project: ComposeProject | None) -> dict[str, str]:
+    """The names and paths a report is about, with what each is; they are never masked."""
+    names = dict.fromkeys(_DOCTOR_PATHS, "path")
     if project is None:
         return names
-    names += [project.name, project.directory, *project.files, *project.texts, *project.services]
+
+    def put(kind: str, *values: str | None) -> None:
+        for value in values:
+            if value:
+                names.setdefault(value, kind)
+
+    put("project name", project.name)
+    put("service name", *project.services)
     for key, declaration in project.volumes.items():
-        names += [key, declaration.engine_name]
+        put("volume name", key, declaration.engine_name)
     for service in project.services.values():
-        names.append(service.image)
+        put("image", service.image)
         for mount in service.mounts:
-            names += [mount.target, mount.source or ""]
-    names += top_level_names(project.texts.values())
-    return [name for name in names if name]
+            put("path", mount.target, mount.source)
+    put("name", *top_level_names(project.texts.values()))
+    put("file name", *project.texts)
+    put("path", project.directory, *project.files)
+    return names

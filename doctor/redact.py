@@ -152,12 +152,13 @@ class Redactor:
         values: Iterable[str] = (),
         *,
         tokens: bool = False,
-        protected: Iterable[str] = (),
+        protected: Mapping[str, str] | Iterable[str] = (),
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.tokens = tokens
         self.env: Mapping[str, str] = env or {}
-        self.protected = tuple(sorted({p for p in protected if p}, key=len))
+        kinds = protected if isinstance(protected, Mapping) else dict.fromkeys(protected, "name")
+        self.protected = tuple(sorted(((n, k) for n, k in kinds.items() if n), key=lambda item: len(item[0])))
         self._values: set[str] = set()
         self.weak: dict[str, str] = {}  # secret value -> why it is weak (never written anywhere)
         self._token_of: dict[str, str] = {}
@@ -174,11 +175,11 @@ class Redactor:
         lowered = value.lower()
         if lowered in COMMON_WORDS:
             return "an ordinary word"
-        for name in self.protected:
+        for name, kind in self.protected:
             if value == name:
-                return f"the name {name}"
+                return f"the {kind} {name}"
             if value in name:
-                return f"part of {name}"
+                return f"part of the {kind} {name}"
         if len(value) < _MIN_VALUE_LENGTH:
             return "shorter than 4 characters"
         if value.isalpha() and value.islower() and len(value) < 12:
