@@ -314,6 +314,8 @@ class Redactor:
                 or (bare.startswith("${") and not self.tokens)
             ):
                 continue
+            if secret[:1] in "[{":
+                continue  # a YAML or JSON collection (`secrets: [db_password]`): names, not a secret
             if bare.startswith("*") and f"&{bare[1:]}" in text:
                 continue  # a YAML alias: its anchor's value is masked where it is written
             start, end = value.span("secret")

@@ -43,6 +43,8 @@ _PLAIN_NAMES = re.compile(
 )
 _SIMPLE = re.compile(r"[A-Za-z0-9_.@-]{1,63}")
 _SECRET_FLAGS_SHORT = {"-a"}
+# Keys whose values are names of secrets and configs (`secrets: [db_password]`), never secrets.
+_NAME_KEYS = frozenset({"secrets", "configs"})
 _PROPERTIES = re.compile(r"(?:[&!][^\s]*\s+)+")  # an anchor and/or a tag before a scalar  # redis-cli -a PASSWORD
 
 
@@ -179,7 +181,7 @@ class _Walker:
         if isinstance(node, yaml.MappingNode):
             for key, value in _items(node):
                 # Under a secret-like key (or an environment entry), everything below is a value too.
-                self.generic(value, secret=secret or is_secret_name(key), name=key)
+                self.generic(value, secret=secret or (is_secret_name(key) and key not in _NAME_KEYS), name=key)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 self.generic(item, secret=secret, name=name)
@@ -211,7 +213,7 @@ class _Walker:
                 for dkey, dvalue in _items(value):
                     self.pairs(dvalue, "label") if dkey == "labels" else self.generic(dvalue, name=dkey)
             else:
-                self.generic(value, secret=is_secret_name(key), name=key)
+                self.generic(value, secret=is_secret_name(key) and key not in _NAME_KEYS, name=key)
 
     def root(self, node: yaml.Node) -> None:
         if not isinstance(node, yaml.MappingNode):

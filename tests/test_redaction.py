@@ -430,3 +430,26 @@ def test_compose_copy_is_masked_by_position_and_stays_the_same_yaml() -> None:
     assert [n for n, line in enumerate(copy.splitlines()) if "OLD_PASSWORD" in line] == [
         n for n, line in enumerate(lines) if "OLD_PASSWORD" in line
     ]  # line numbers survive, after a multi-line block scalar too
+
+
+SECRET_NAMES_COMPOSE = """services:
+  db:
+    image: postgres
+    secrets: [db_password, {source: api_key, target: /run/secrets/k}]
+    build:
+      context: .
+      secrets: [npm_token]
+secrets:
+  db_password: {file: ./pw.txt}
+  api_key: {environment: API_KEY}
+  npm_token:
+    file: ./t
+x-app: {DB_PASSWORD: Flow-Secret-1, n: 1}
+"""
+
+
+def test_names_of_secrets_are_never_masked_in_any_style() -> None:
+    from doctor.redact_compose import compose_text
+
+    copy = compose_text(Redactor(tokens=True), SECRET_NAMES_COMPOSE, "compose.yaml", frozenset({"db"}))
+    assert copy == SECRET_NAMES_COMPOSE.replace("Flow-Secret-1", '"[secret-1]"')
