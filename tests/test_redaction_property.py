@@ -204,4 +204,6 @@ def test_a_weak_password_never_masks_a_name_or_path(
             assert name in copy, name
         model = json.loads(next(text for name, text in files.items() if name.endswith("effective-model.json")))
         assert set(model["services"]) == {service, "backend"} and model["project"] == project
+        assert model["services"][service]["volumes"][0]["target"] == "/var/run/postgresql"
+        assert model["volumes"]["db_socket"]["engine_name"] == f"{project}_db_socket"
         assert any(f["id"] == "weak-secret" for f in report["findings"])
