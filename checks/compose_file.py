@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+from doctor import safeio
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
-from doctor.postgres import database_services
+from doctor.postgres import database_services, unreadable_confs
 
 ID = "compose-file"
 SUMMARY = "The Compose files parse and merge as docker compose would read them"
+UNREADABLE = "file-unreadable"
+ENV_MAX_BYTES = 1_048_576  # as doctor.compose.envfile reads it
 
 
 def run(ctx: Context) -> Iterator[Finding]:
@@ -21,6 +25,7 @@ def run(ctx: Context) -> Iterator[Finding]:
     yield from find_invalid(project)
     yield from find_missing_required(project)
     yield from find_unset_variables(project)
+    yield from find_unreadable_confs(project)
     for what, origin in project.not_followed:
         yield Finding(
             "compose-not-followed",
@@ -101,3 +106,28 @@ def find_unset_variables(project: ComposeProject) -> Iterator[Finding]:
             f"Used at {', '.join(places)}.",
             tuple(Evidence(place, f"${name}") for place in places),
         )
+
+
+def find_unreadable_confs(project: ComposeProject) -> Iterator[Finding]:
+    """A file the project points at that is a FIFO, a device or too large is never read (it
+    could block or never end): the project's ``.env`` and bind-mounted ``*.conf`` files."""
+    dotenv = Path(project.directory) / ".env"
+    reason = safeio.problem(dotenv) or safeio.too_large(dotenv, ENV_MAX_BYTES)
+    if reason is not None and not reason.endswith("No such file or directory"):
+        yield Finding(
+            UNREADABLE,
+            Status.INFO,
+            f"{dotenv} is not read: {reason.removeprefix('cannot be read: ')}",
+            "The doctor reads only regular files, so the variables it may set are taken as unset.",
+            (Evidence(str(dotenv), reason),),
+        )
+    for service in project.services.values():
+        for source, why in unreadable_confs(service):
+            yield Finding(
+                UNREADABLE,
+                Status.INFO,
+                f"{source}, bind-mounted into {service.name}, is not read: {why.removeprefix('cannot be read: ')}",
+                "The doctor reads only regular files, so the socket directory and port it may set are not "
+                "known; the image's defaults and the command line are assumed.",
+                (Evidence(str(service.origin), source),),
+            )

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from doctor import __version__
+from doctor import __version__, redact_compose
 from doctor.atomic import Keep, WriteRefused, check_target, write_file
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
@@ -157,18 +157,20 @@ def write_bundle(
         "engine.json": json.loads(json.dumps(_engine_info(ctx), default=str)),
     }
     texts: dict[str, str] = {"report.md": render_markdown(target, findings, fix)}
-    if ctx.project is not None:
-        for name, text in ctx.project.texts.items():
-            texts[f"compose/{name.lstrip('/')}"] = text
-        documents["effective-model.json"] = effective_model(ctx.project)
     texts.update(_log_excerpts(ctx, findings))
-    files = {name: redactor.text(text, name) for name, text in texts.items()}
+    files: dict[str, str] = {}
+    if ctx.project is not None:
+        # The user's configuration is masked by structure first: every value at a secret position.
+        services = frozenset(ctx.project.services)
+        for name, text in ctx.project.texts.items():
+            where = f"compose/{name.lstrip('/')}"
+            files[where] = redact_compose.compose_text(redactor, text, where, services)
+        model = redact_compose.model(redactor, effective_model(ctx.project), "effective-model.json")
+        files["effective-model.json"] = json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+    files.update({name: redactor.text(text, name) for name, text in texts.items()})
     for name, document in documents.items():
         files[name] = json.dumps(redactor.tree(document, name), indent=2, ensure_ascii=False) + "\n"
-    records = [
-        {"file": r.where, "kind": r.kind, "token": r.token, "count": r.count} for r in redactor.redactions.values()
-    ]
-    files["redactions.json"] = json.dumps(records, indent=2) + "\n"
+    files["redactions.json"] = json.dumps(redactor.records(), indent=2) + "\n"
     manifest = [
         {"path": name, "sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())}
         for name, text in sorted(files.items())

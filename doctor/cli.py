@@ -39,10 +39,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checks", nargs="*", metavar="CHECK", help="run only these checks (see --list)")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
     compose = parser.add_argument_group("Compose input (read as docker compose reads it)")
-    compose.add_argument("-f", "--file", action="append", default=[], metavar="FILE", help="Compose file; repeatable")
-    compose.add_argument("--project-directory", metavar="DIR", help="project directory (default: current)")
+    compose.add_argument(
+        "-f", "--file", action="append", default=[], metavar="FILE", type=_path, help="Compose file; repeatable"
+    )
+    compose.add_argument("--project-directory", metavar="DIR", type=_path, help="project directory (default: current)")
     compose.add_argument("-p", "--project-name", metavar="NAME", help="project name")
-    compose.add_argument("--env-file", metavar="FILE", help="interpolation variables (default: DIR/.env)")
+    compose.add_argument("--env-file", metavar="FILE", type=_path, help="interpolation variables (default: DIR/.env)")
     compose.add_argument(
         "--target-os",
         choices=("auto", "linux", "macos"),
@@ -55,9 +57,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
+        type=_path,
         help="PostgreSQL or backend log to analyse ('-' for stdin); repeatable",
     )
-    other.add_argument("--socket-dir", metavar="DIR", help="socket directory to probe with a real connection")
+    other.add_argument(
+        "--socket-dir", metavar="DIR", type=_path, help="socket directory to probe with a real connection"
+    )
     other.add_argument("--port", type=_port, default=5432, help="PostgreSQL port of the socket (default 5432)")
     other.add_argument("--db-user", metavar="USER", help="role for the probe (default: from DATABASE_URL, PGUSER)")
     other.add_argument("--db-name", metavar="NAME", help="database for the probe (default: from DATABASE_URL)")
@@ -90,10 +95,10 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     )
     fixing.add_argument("--yes", action="store_true", help="with --fix: apply without asking")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the diff, change nothing")
-    fixing.add_argument("--bundle", metavar="FILE.tar.gz", help="write a redacted support bundle")
+    fixing.add_argument("--bundle", metavar="FILE.tar.gz", type=_path, help="write a redacted support bundle")
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
-    output.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically)")
+    output.add_argument("-o", "--output", metavar="FILE", type=_path, help="write the report to FILE (atomically)")
     output.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour (default auto)")
     output.add_argument("-v", "--verbose", action="store_true", help="show evidence and each check's duration")
     output.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
@@ -101,10 +106,29 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--force", action="store_true", help="with --bundle: replace an existing archive")
 
 
+MAX_LOG_LINES = 10_000_000  # far above any use; keeps the engine's `tail` a sane integer
+MAX_SINCE_SECONDS = 100 * 365 * 86400  # a century back
+
+
+def _path(text: str) -> str:
+    # The operating system cannot name a file with a NUL byte; say so here, not in a traceback.
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a file name cannot contain a NUL byte: {text!r}")
+    return text
+
+
+def _integer(text: str, what: str) -> int:
+    # int() accepts any length of digits; a bounded, plain form keeps overflow out of later code.
+    stripped = text.strip()
+    if not stripped.lstrip("+-").isdigit() or len(stripped) > 19:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(stripped)
+
+
 def _port(text: str) -> int:
     try:
-        value = int(text)
-    except ValueError:
+        value = _integer(text, "port")
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port {value} is outside 1-65535")
@@ -112,26 +136,35 @@ def _port(text: str) -> int:
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    value = _integer(text, "count")
+    if not 1 <= value <= MAX_LOG_LINES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_LOG_LINES:,}")
     return value
 
 
 def _since(text: str) -> int:
-    """Epoch seconds (Finch parses `since` as an integer), from '1700000000' or '10m', '2h', '1d'."""
+    """Epoch seconds (Finch parses `since` as an integer), from '1700000000' or '10m', '2h', '1d'.
+
+    Every form is checked against a range before it becomes an int: '1e400m' is infinity as a
+    float and 'nanm' is not a number, and int() of either raises an error argparse does not catch."""
+    import math
     import time
 
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    problem = f"not a time: {text!r} (use epoch seconds, or 10m, 2h, 1d ago, up to 100 years)"
+    now = time.time()
     try:
         if text[-1:] in units:
-            return int(time.time() - float(text[:-1]) * units[text[-1]])
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a time: {text!r} (use epoch seconds or 10m, 2h, 1d)") from None
+            amount = float(text[:-1])
+            if not math.isfinite(amount) or not 0 <= amount * units[text[-1]] <= MAX_SINCE_SECONDS:
+                raise argparse.ArgumentTypeError(problem)
+            return int(now - amount * units[text[-1]])
+        value = _integer(text, "time")
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(problem) from None
+    if not now - MAX_SINCE_SECONDS <= value <= now + 86400:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -139,7 +172,7 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 600:
+    if not 0 < value <= 600:  # also false for NaN
         raise argparse.ArgumentTypeError("the timeout must be between 0 and 600 seconds")
     return value
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from doctor import safeio
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
@@ -17,6 +18,7 @@ from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target
 from doctor.postgres import client_targets
 from doctor.redact import Redactor
+from doctor.redact_compose import compose_text, mask_value, top_level_names
 
 
 class UsageError(Exception):
@@ -91,9 +93,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     project_dir = options.project_directory
     if not project_dir.is_dir():
         raise UsageError(f"the project directory {project_dir} does not exist or is not a directory")
-    for log in options.log_files:
-        if log != "-" and not Path(log).exists():
-            raise UsageError(f"the log file {log} does not exist")
+    _check_flag_files(options, project_dir)
     try:
         project = load_project(
             project_dir,
@@ -120,6 +120,24 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     return ctx
 
 
+def _check_flag_files(options: Options, project_dir: Path) -> None:
+    """A file named by a flag must be a regular file: a FIFO would block the run, a device
+    would never end. One sentence and exit 2, as for a file that does not exist."""
+    named: list[tuple[str, str | Path]] = [("the log file", log) for log in options.log_files if log != "-"]
+    named += [("the Compose file", project_dir / Path(name).expanduser()) for name in options.files]
+    if options.env_file:
+        named.append(("the --env-file", Path(options.env_file)))
+    for what, path in named:
+        reason = safeio.problem(path)
+        if reason is None and what == "the --env-file":
+            reason = safeio.too_large(path, 1_048_576)  # as doctor.compose.envfile reads it
+        if reason is None:
+            continue
+        if reason.endswith("No such file or directory"):
+            raise UsageError(f"{what} {path} does not exist")
+        raise UsageError(f"cannot read {what} {path}: {reason.removeprefix('cannot be read: ')}")
+
+
 def _reach_engine(ctx: Context) -> None:
     """Connect once, bounded by the timeout; what the engine says about where containers run
     replaces the guess of --target-os auto, so every check judges severities the same way."""
@@ -136,15 +154,56 @@ def _reach_engine(ctx: Context) -> None:
 
 
 def _redactor(project: ComposeProject | None, environ: Mapping[str, str], options: Options) -> Redactor:
-    redactor = Redactor(tokens=options.tokens)
-    redactor.add_named(environ.items())
+    """Names and paths first (they are protected), then the secrets: the shell's and ``.env``'s
+    secret-named variables, and every value at a secret position of the Compose files, found
+    by the same structural pass that masks the bundle's copies."""
+    env: dict[str, str] = dict(environ)
     if project is not None:
         try:
-            env, _ = interpolation_env(Path(project.directory), options.env_file, {})
+            env, _ = interpolation_env(Path(project.directory), options.env_file, environ)
         except FileNotFound:
-            env = {}
-        redactor.add_named(env.items())
+            env = dict(environ)
+    protected = protected_names(project)
+    redactor = Redactor(tokens=options.tokens, protected=protected, env=env)
+    redactor.add_named(env.items())
+    if project is not None:
+        collector = Redactor(protected=protected, env=env)
+        services = frozenset(project.services)
+        for name, text in project.texts.items():
+            compose_text(collector, text, name, services, learn=True)
         for service in project.services.values():
-            redactor.add_named((name, entry.value) for name, entry in service.environment.items())
-            redactor.add(t.password for t in client_targets(service) if t.password)
+            # What the container sees, env_file values included, by the same rule as the files.
+            for key, entry in service.environment.items():
+                mask_value(collector, key, entry.value, "", "", services=services, learn=True)
+            collector.add(t.password for t in client_targets(service) if t.password)
+        redactor.learn(collector)
     return redactor
+
+
+# Paths every report names whatever the files say; a password inside one of them is weak too.
+_DOCTOR_PATHS = ("/var/run/postgresql", "/run/postgresql", "/var/lib/postgresql/data", ".s.PGSQL.5432")
+
+
+def protected_names(project: ComposeProject | None) -> dict[str, str]:
+    """The names and paths a report is about, with what each is; they are never masked."""
+    names = dict.fromkeys(_DOCTOR_PATHS, "path")
+    if project is None:
+        return names
+
+    def put(kind: str, *values: str | None) -> None:
+        for value in values:
+            if value:
+                names.setdefault(value, kind)
+
+    put("project name", project.name)
+    put("service name", *project.services)
+    for key, declaration in project.volumes.items():
+        put("volume name", key, declaration.engine_name)
+    for service in project.services.values():
+        put("image", service.image)
+        for mount in service.mounts:
+            put("path", mount.target, mount.source)
+    put("name", *top_level_names(project.texts.values()))
+    put("file name", *project.texts)
+    put("path", project.directory, *project.files)
+    return names

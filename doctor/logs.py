@@ -3,11 +3,11 @@ file in memory."""
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO
+
+from doctor import safeio
 
 MAX_LINE_BYTES = 16 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -18,16 +18,14 @@ class LogUnreadable(Exception):
 
 
 def open_log(path: str) -> BinaryIO:
+    """A log is streamed (constant memory, however large), so no size cap: but it must be a
+    regular file, opened so that a FIFO or a device can neither block nor be read."""
     if path == "-":
         return sys.stdin.buffer
     try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            # A FIFO or device could block forever; the doctor reads files only.
-            raise LogUnreadable(f"{path} is not a regular file")
-        return open(path, "rb")
-    except OSError as exc:
-        raise LogUnreadable(f"cannot read {path}: {exc.strerror or exc}") from None
+        return safeio.open_regular(path)
+    except safeio.UnsafeInput as exc:
+        raise LogUnreadable(f"cannot read {path}: {exc.reason.removeprefix('cannot be read: ')}") from None
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[str]:

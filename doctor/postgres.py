@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from doctor import safeio
 from doctor.compose.model import ComposeProject, Service, canonical_dir
 
 DEFAULT_SOCKET_DIR = "/var/run/postgresql"
@@ -20,6 +21,8 @@ _IMAGE = re.compile(
     r"bitnami-postgresql|supabase-postgres|cloudnative-pg)(:|@|$)"
 )
 _CLIENT_VAR = re.compile(r"(^|_)(DATABASE_URL|DB_URL|DSN|DATABASE_DSN|POSTGRES_URL|PG_URL)$|^PGHOST$")
+
+CONF_MAX_BYTES = 1_048_576  # a postgresql.conf is a few KiB; a bigger one is not read
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,17 @@ def server_settings(service: Service, project_dir: str) -> dict[str, str]:
             settings.update(_read_conf(Path(mount.source)))
     settings.update(_command_settings(service.command))
     return settings
+
+
+def unreadable_confs(service: Service) -> list[tuple[str, str]]:
+    """Bind-mounted ``*.conf`` files that are not read, with why (a FIFO, a device, too large)."""
+    found = []
+    for mount in service.mounts:
+        if mount.type == "bind" and mount.source and mount.target.endswith(".conf"):
+            reason = safeio.problem(mount.source) or safeio.too_large(mount.source, CONF_MAX_BYTES)
+            if reason is not None and not reason.endswith("No such file or directory"):
+                found.append((mount.source, reason))
+    return found
 
 
 def socket_dirs(service: Service, project_dir: str) -> SocketDirs:
@@ -132,10 +146,8 @@ def _take_assignment(text: str, settings: dict[str, str]) -> None:
 
 def _read_conf(path: Path) -> dict[str, str]:
     try:
-        if path.stat().st_size > 1_048_576:
-            return {}
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = safeio.read_text(path, CONF_MAX_BYTES)  # a FIFO or /dev/zero bind-mounted as a conf file
+    except safeio.UnsafeInput:
         return {}
     settings: dict[str, str] = {}
     for raw_line in text.splitlines():

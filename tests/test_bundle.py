@@ -57,7 +57,7 @@ def test_manifest_hashes_match(bundle: dict[str, str]) -> None:
 
 def test_same_secret_same_token_everywhere(bundle: dict[str, str]) -> None:
     compose = bundle["compose/compose.yaml"]
-    token = re.search(r"POSTGRES_PASSWORD: (\[secret-\d+\])", compose)
+    token = re.search(r'POSTGRES_PASSWORD: "(\[secret-\d+\])"', compose)  # quoted: the copy stays YAML
     assert token is not None
     model = json.loads(bundle["effective-model.json"])
     assert model["services"]["database"]["environment"]["POSTGRES_PASSWORD"] == token.group(1)
@@ -69,7 +69,7 @@ def test_redactions_say_what_and_where_never_the_value(bundle: dict[str, str]) -
     redactions = json.loads(bundle["redactions.json"])
     assert {"compose/compose.yaml", "logs/app.log.txt"} <= {r["file"] for r in redactions}
     for entry in redactions:
-        assert set(entry) == {"file", "kind", "token", "count"}
+        assert set(entry) == {"file", "kind", "token", "count", "locations"}
         assert re.fullmatch(r"\[secret-\d+\]", entry["token"])
     assert not [v for v in CANARIES.values() if v in bundle["redactions.json"]]
 

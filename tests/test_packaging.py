@@ -17,8 +17,18 @@ from tests.conftest import IN_CI, REPO, require
 DISTRIBUTION = "cultivate-doctor"
 
 
-def _is_editable() -> bool:
-    direct_url = importlib.metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+def _installed() -> importlib.metadata.Distribution | None:
+    """The distribution in site-packages. Looked up there only: building the wheel leaves
+    ``cultivate_doctor.egg-info`` in the tree, which lists the tree's own files."""
+    purelib = sysconfig.get_paths()["purelib"]
+    for found in importlib.metadata.distributions(path=[purelib]):
+        if found.metadata["Name"] == DISTRIBUTION:
+            return found
+    return None
+
+
+def _is_editable(distribution: importlib.metadata.Distribution) -> bool:
+    direct_url = distribution.read_text("direct_url.json")
     return bool(direct_url and json.loads(direct_url).get("dir_info", {}).get("editable"))
 
 
@@ -32,19 +42,18 @@ def test_the_suite_imports_the_installed_package_not_the_source_tree() -> None:
     assert not Path(doctor.__file__).resolve().is_relative_to(REPO)
 
 
-def test_every_module_of_the_source_tree_is_in_the_installed_distribution() -> None:
-    try:
-        files = importlib.metadata.files(DISTRIBUTION) or []
-    except importlib.metadata.PackageNotFoundError:
-        require(False, f"{DISTRIBUTION} is not installed: pip install .")
-        return
-    require(not _is_editable(), "an editable install maps the tree instead of copying it: pip install .")
-    installed = {str(file) for file in files if str(file).endswith(".py")}
+def test_every_file_of_the_source_packages_is_in_the_installed_distribution() -> None:
+    distribution = _installed()
+    require(distribution is not None, f"{DISTRIBUTION} is not installed in site-packages: pip install .")
+    assert distribution is not None
+    require(not _is_editable(distribution), "an editable install maps the tree instead of copying it: pip install .")
+    installed = {str(file) for file in distribution.files or []}
+    # Modules and package data alike (the vendored Compose schema and its licence).
     tree = {
         str(path.relative_to(REPO))
         for package in ("doctor", "checks")
-        for path in (REPO / package).rglob("*.py")
-        if "__pycache__" not in path.parts
+        for path in (REPO / package).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
     }
     assert tree, "the source tree has no modules: the test looked in the wrong place"
     assert sorted(tree - installed) == []

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from doctor import safeio
+
 MAX_BYTES = 4 * 1024 * 1024
 MAX_VALUES = 200_000
 MAX_DEPTH = 100
@@ -97,14 +99,9 @@ _Loader.add_implicit_resolver(_PLAIN_TAG, re.compile(r""), [""])
 def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
     """Read a small UTF-8 text file, or raise YamlProblem saying plainly why not."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise YamlProblem(
-                f"the file is {size / 1_048_576:.1f} MiB; a Compose file over {max_bytes // 1_048_576} MiB is not read"
-            )
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise YamlProblem(f"cannot read the file: {exc.strerror or exc}") from None
+        raw = safeio.read_bytes(path, max_bytes)  # regular files only, bounded, never blocks
+    except safeio.UnsafeInput as exc:
+        raise YamlProblem(f"cannot read the file: {exc.reason.removeprefix('cannot be read: ')}") from None
     if b"\x00" in raw[:8192]:
         raise YamlProblem("the file is binary, not YAML text")
     try:
@@ -238,7 +235,7 @@ def _scalar(node: yaml.Node) -> Any:
     if kind == "timestamp" and _is_timestamp(text):
         return text
     if kind in ("int", "float", "bool", "null", "timestamp"):
-        raise YamlProblem(f"the value {text!r} cannot be read as !!{kind}", line)
+        raise YamlProblem(f"this value cannot be read as !!{kind}", line)  # never quote it: it may be a secret
     return text  # !!str, !!binary and any other tag on a scalar keep the text
 
 
