@@ -32,7 +32,7 @@ def why_unavailable() -> str | None:
         return f"the lab needs {', '.join(sorted(absent))} (apt-get install {packages})"
     compose = composev2.why_unavailable()
     if compose:
-        return f"the lab needs {compose[0].lower()}{compose[1:]}"
+        return compose
     if os.geteuid() != 0:
         return "the lab runs its own Docker engine and FUSE mounts, which needs root"
     if not Path("/dev/fuse").exists():
