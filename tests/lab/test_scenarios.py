@@ -132,6 +132,14 @@ def test_lab_command_cleans_up_after_itself(tmp_path: Path, lab_engine: Engine) 
         assert started.returncode == 0, started.stderr
         project = re.search(r"# project (\S+)", started.stdout)
         assert project is not None
+        # The printed commands work as printed: the exports, then Compose v2's `ps`.
+        look = re.search(r"^# look:  (.+)$", started.stdout, re.MULTILINE)
+        assert look is not None, started.stdout
+        exports = "\n".join(line for line in started.stdout.splitlines() if line.startswith("export "))
+        shown = subprocess.run(["bash", "-c", f"{exports}\n{look.group(1)}"], env=env, capture_output=True,
+                               text=True, timeout=60, check=False)  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert f"{project.group(1)}-database-1" in shown.stdout and "healthy" in shown.stdout, shown.stdout
         pid = int((root / "engine" / "docker.pid").read_text())
         stopped = run("down")
         assert stopped.returncode == 0, stopped.stderr
