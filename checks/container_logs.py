@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import requires_project
-from checks.log_signatures import findings_for, scan_stream
+from checks.log_signatures import failures, findings_for, scan_stream
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.models import Finding, Status
@@ -31,7 +31,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
             stream.close()
         produced = list(findings_for(scan))
         yield from produced
-        if not produced:
+        if not failures(produced):  # a transient "starting up" line is no failure
             clean.append(f"{container.name} ({scan.lines} lines)")
     if clean:
         yield Finding(

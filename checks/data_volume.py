@@ -70,10 +70,11 @@ def data_finding(
             "Move the data before switching; the doctor never moves data.",
             evidence,
             Remedy(
-                f"Back up the folder, switch {directory} to the named volume {DATA_VOLUME} ({engine_name}), "
-                "restore into it, in this order.",
+                f"Back up the folder (the first two commands), apply the diff to switch {directory} to the "
+                f"named volume {DATA_VOLUME} ({engine_name}), then let Compose create it, restore into it and "
+                "start, in this order.",
                 diff,
-                data_move_commands(ctx.runtime, mount.source or directory, engine_name),
+                data_move_commands(ctx.runtime, mount.source or directory, engine_name, project.name),
             ),
         )
     if mount.type == "bind":

@@ -92,8 +92,9 @@ def find_volume_problems(
                 "volume-foreign-project",
                 Status.WARN,
                 f"The volume {volume.engine_name} exists but was created {made}",
-                "Compose refuses to use it ('already exists but was not created by Docker Compose' / "
-                "'was created for project ...') unless it is declared external.",
+                "Docker Compose v2 uses it anyway and only warns ('already exists but was not created by "
+                "Docker Compose' / 'was created for project ...'; use `external: true`): the project shares "
+                "storage it does not own, and `compose down -v` will not remove it.",
                 (Evidence(volume.engine_name, f"Labels: {labels}"),),
                 Remedy(
                     f"Declare {volume.key} with `external: true` and `name: {volume.engine_name}`, or remove the volume."

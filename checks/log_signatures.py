@@ -20,6 +20,7 @@ SUMMARY = "Logs show no socket-creation, data-directory or connection failure"
 SOCKET_FAILED = "log-socket-create-failed"
 DATA_DIR = "log-data-dir-permissions"
 CANNOT_CONNECT = "log-backend-cannot-connect"
+NOT_READY = "log-server-not-ready"
 MAX_EXAMPLES = 4
 
 _TIMESTAMP = re.compile(
@@ -29,7 +30,7 @@ _TIMESTAMP = re.compile(
 # Every signature below contains one of these phrases; keep them in step.
 _KEYWORDS = (
     "Unix", "permissions of", "lock file", "data directory", "chown", "chmod", "on socket",
-    "connect to server", "connection failed", "P1001", "reach database",
+    "connect to server", "connection failed", "P1001", "reach database", "the database system is",
 )  # fmt: skip
 _PREFILTER = re.compile("|".join(map(re.escape, _KEYWORDS)))
 _KEYWORD_BYTES = tuple(keyword.encode() for keyword in _KEYWORDS)
@@ -49,7 +50,19 @@ def _sig(finding: str, cause: str, pattern: str) -> Signature:
     return Signature(finding, cause, re.compile(pattern))
 
 
+# The server's answer while it starts, stops or recovers from a crash (PostgreSQL's
+# canAcceptConnections): the socket works, the server is just not ready. libpq prints it after
+# "connection to server on socket ... failed: FATAL:  ", so it is matched before the socket
+# failures below, and it is never a socket failure: an informational, transient start-up error.
+TRANSIENT = _sig(
+    NOT_READY,
+    "not-ready",
+    r"the database system is (?:starting up|shutting down|in recovery mode|not yet accepting connections"
+    r"|not accepting connections)",
+)
+
 SIGNATURES = (
+    TRANSIENT,
     _sig(
         SOCKET_FAILED,
         "unsupported-fs",
@@ -255,6 +268,15 @@ CAUSES = {
         "the client's connection over the socket failed",
         "Read the evidence lines; compare the socket directory in DATABASE_URL with the mounts.",
     ),
+    "not-ready": (
+        "the socket answered, but the server was starting up, shutting down or recovering from a "
+        "crash; a client that retries connects once it is ready. Frequent lines late in the log mean "
+        "the server keeps restarting, or clients start before it is ready",
+        "Nothing, if the client connected afterwards. Otherwise let clients wait for a healthy "
+        "database (depends_on with condition: service_healthy), with a health check that only the "
+        "final server passes (pg_isready -h 127.0.0.1; the image's initialisation server listens on "
+        "the socket only).",
+    ),
 }
 
 LABELS = {
@@ -274,17 +296,19 @@ LABELS = {
     "eacces": "permission denied on the socket",
     "prisma": "Prisma P1001",
     "other": "the connection failed",
+    "not-ready": "the server was not ready yet (transient)",
 }
 
 TITLES = {
     SOCKET_FAILED: "PostgreSQL could not create its Unix socket",
     DATA_DIR: "PostgreSQL could not use its data directory",
     CANNOT_CONNECT: "The backend cannot connect to PostgreSQL over the socket",
+    NOT_READY: "A client met a server that was starting up or shutting down",
 }
 
 
 def findings_for(scan: LogScan) -> Iterator[Finding]:
-    for finding_id in (SOCKET_FAILED, DATA_DIR, CANNOT_CONNECT):
+    for finding_id in (SOCKET_FAILED, DATA_DIR, CANNOT_CONNECT, NOT_READY):
         hits = scan.hits.get(finding_id)
         if hits is None:
             continue
@@ -297,7 +321,7 @@ def findings_for(scan: LogScan) -> Iterator[Finding]:
         )
         yield Finding(
             finding_id,
-            Status.FAIL,
+            Status.INFO if finding_id == NOT_READY else Status.FAIL,
             f"{TITLES[finding_id]}: {LABELS[cause]} ({hits.count} line(s) in {scan.source}{span})",
             f"Cause ({cause}): {explanation}.",
             tuple(hits.examples),
@@ -324,5 +348,10 @@ def run(ctx: Context) -> Iterator[Finding]:
             continue
         produced = list(findings_for(scan))
         yield from produced
-        if not produced:
+        if not failures(produced):
             yield Finding(ID, Status.OK, f"No known failure signature in {scan.lines} line(s) of {source}")
+
+
+def failures(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that are failures; transient start-up errors are informational only."""
+    return [f for f in findings if f.status is not Status.INFO]

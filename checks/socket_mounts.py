@@ -10,7 +10,7 @@ from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject, Mount, VolumeDecl
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
-from doctor.remedies import GUIDE, verify_commands
+from doctor.remedies import GUIDE, recreate_volume_commands, verify_commands
 from doctor.topology import SocketUse, client_uses, server_uses, socket_volume_name
 
 ID = "socket-mounts"
@@ -130,8 +130,9 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
         "entirely, so there it works only by accident, as an ordinary VM volume.",
         (Evidence(str(decl.origin), f"{decl.key}: driver_opts {decl.driver_opts}"),),
         Remedy(
-            f"Remove driver_opts from {decl.key} so it is an ordinary named volume.",
+            f"Remove driver_opts from {decl.key} so it is an ordinary named volume, then replace the "
+            f"engine's {decl.engine_name}: Compose keeps an existing volume with its old options.",
             editor.diff() if removed else "",
-            (f"{ctx.runtime} volume inspect {decl.engine_name}",),
+            recreate_volume_commands(ctx.runtime, project.name, decl.engine_name),
         ),
     )

