@@ -125,9 +125,10 @@ def test_data_move_prints_the_commands_and_moves_nothing(cli: object, tmp_path: 
     directory = project_copy(tmp_path, "data-volume-strategy-fail")
     _, report = fix(cli, directory, "--yes", "--target-os", "macos")
     commands = report["fix"]["data_commands"]
-    assert commands[0] == "finch compose down"
+    # -p: run from any folder, the commands act on this project's containers and volumes
+    assert commands[0] == "finch compose -p data-volume-strategy-fail down"
     assert any(c.startswith("tar czf db_data.tar.gz -C ") for c in commands)
-    assert commands[-1] == "finch compose up -d"
+    assert commands[-1] == "finch compose -p data-volume-strategy-fail up -d"
 
 
 def test_nothing_to_fix(cli: object, tmp_path: Path) -> None:
