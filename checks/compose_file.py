@@ -21,7 +21,7 @@ def run(ctx: Context) -> Iterator[Finding]:
     yield from find_invalid(project)
     yield from find_missing_required(project)
     yield from find_unset_variables(project)
-    for what, origin in project.not_followed:
+    for what, origin in project.not_followed:  # remote include:/extends: (Git, OCI)
         yield Finding(
             "compose-not-followed",
             Status.INFO,

@@ -40,9 +40,14 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
     compose = parser.add_argument_group("Compose input (read as docker compose reads it)")
     compose.add_argument("-f", "--file", action="append", default=[], metavar="FILE", help="Compose file; repeatable")
-    compose.add_argument("--project-directory", metavar="DIR", help="project directory (default: current)")
+    compose.add_argument(
+        "--project-directory", metavar="DIR", help="project directory (default: the first Compose file's folder)"
+    )
     compose.add_argument("-p", "--project-name", metavar="NAME", help="project name")
     compose.add_argument("--env-file", metavar="FILE", help="interpolation variables (default: DIR/.env)")
+    compose.add_argument(
+        "--profile", action="append", default=[], metavar="NAME", help="activate a Compose profile; repeatable"
+    )
     compose.add_argument(
         "--target-os",
         choices=("auto", "linux", "macos"),
@@ -185,8 +190,9 @@ def run_doctor(args: argparse.Namespace) -> int:
     if args.bundle and not args.bundle.endswith((".tar.gz", ".tgz")):
         return _usage("--bundle needs a file name ending in .tar.gz")
     options = Options(
-        project_directory=Path(args.project_directory or os.getcwd()),
+        project_directory=Path(args.project_directory) if args.project_directory else None,
         files=tuple(args.file),
+        profiles=tuple(args.profile),
         project_name=args.project_name,
         env_file=args.env_file,
         target_os=args.target_os,

@@ -20,12 +20,37 @@ from doctor.compose.model import (
 from doctor.compose.yamlload import LoadedYaml, PathKey
 
 
+@dataclass(frozen=True)
+class EnvFileRef:
+    written: str  # as in the file, for messages
+    path: str  # absolute: relative names are resolved against the file's project directory
+    required: bool
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Extends:
+    service: str
+    file: str | None  # absolute, or None for a service of the same file
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Include:
+    paths: tuple[str, ...]  # absolute; the first one sets the included project's directory
+    project_directory: str | None  # absolute
+    env_files: tuple[str, ...]  # absolute
+    origin: Origin
+
+
 @dataclass
 class ServicePart:
     """What one file says about a service, before merging with the other files."""
 
     service: Service
-    env_files: list[tuple[str, bool, Origin]] = field(default_factory=list)
+    env_files: list[EnvFileRef] = field(default_factory=list)
+    extends: Extends | None = None
+    body: dict[str, Any] = field(default_factory=dict)  # the interpolated mapping, for include conflicts
     set_fields: set[str] = field(default_factory=set)
     reset_fields: set[str] = field(default_factory=set)
     override_fields: set[str] = field(default_factory=set)
@@ -38,6 +63,7 @@ class FilePart:
     volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
     volume_origins: dict[str, Origin] = field(default_factory=dict)
     top_volumes_line: int | None = None
+    includes: list[Include] = field(default_factory=list)
 
 
 def describe_path(path: PathKey) -> str:
@@ -52,6 +78,9 @@ class FileParser:
         self.file = file
         self.loaded = loaded
         self.raw = raw  # the same data before interpolation, to show entries as written
+        # Relative paths (binds, env_file, extends, include) are relative to this directory: the
+        # project's for the files given with -f, the file's own folder for one that is extended,
+        # the included project's for an included one (as Compose v2 resolves them).
         self.project_dir = project_dir
         self.home = home
         self.problems: list[ComposeProblem] = []
@@ -83,7 +112,7 @@ class FileParser:
         if isinstance(data.get("name"), str):
             part.name = data["name"]
         if "include" in data:
-            self.not_followed.append(("include:", self.origin(("include",))))
+            part.includes = self.includes(data["include"])
         services = data.get("services")
         if services is not None and not isinstance(services, dict):
             self.problem(("services",), f"services must be a mapping, not {_kind(services)}")
@@ -115,8 +144,9 @@ class FileParser:
             return None
         service = Service(name=name, origin=self.origin(base))
         part = ServicePart(service)
+        part.body = body
         if "extends" in body:
-            self.not_followed.append((f"extends: in service {name}", self.origin((*base, "extends"))))
+            part.extends = self.extends(body["extends"], (*base, "extends"), name)
         part.set_fields = {key for key in body if isinstance(key, str)}
         for key in body:
             tag = self.loaded.tags.get((*base, key))
@@ -132,6 +162,10 @@ class FileParser:
             service.environment = self.environment(body["environment"], (*base, "environment"))
         if "env_file" in body:
             part.env_files = self.env_files(body["env_file"], (*base, "env_file"))
+        if "profiles" in body:
+            service.profiles = self.strings(body["profiles"], (*base, "profiles"))
+        if "tmpfs" in body:
+            service.tmpfs = self.tmpfs(body["tmpfs"], (*base, "tmpfs"))
         if "volumes" in body:
             service.mounts = self.mounts(body["volumes"], (*base, "volumes"))
             service.volumes_line = self.loaded.lines.get((*base, "volumes"))
@@ -139,7 +173,7 @@ class FileParser:
         if "depends_on" in body:
             service.depends_on = self.depends_on(body["depends_on"], (*base, "depends_on"))
         if "healthcheck" in body:
-            service.healthcheck = _healthcheck_enabled(body["healthcheck"])
+            service.healthcheck = healthcheck_enabled(body["healthcheck"])
         return part
 
     def command(self, value: Any, path: PathKey) -> tuple[str, ...]:
@@ -161,8 +195,9 @@ class FileParser:
             return result
         if isinstance(value, dict):
             for key, item in value.items():
-                if item is None:
-                    continue  # Taken from the shell at run time; unknown here.
+                if item is None:  # ``VAR:`` with no value: from the shell or .env, like ``- VAR``
+                    result[str(key)] = EnvValue("", self.origin((*path, key)), passthrough=True)
+                    continue
                 result[str(key)] = EnvValue(_env_str(item), self.origin((*path, key)))
             return result
         if isinstance(value, list):
@@ -171,24 +206,104 @@ class FileParser:
                     self.problem((*path, i), f"an environment entry must be a string, not {_kind(item)}")
                     continue
                 key, sep, rest = item.partition("=")
-                if sep:
-                    result[key] = EnvValue(rest, self.origin((*path, i)))
+                result[key] = EnvValue(rest, self.origin((*path, i)), passthrough=not sep)
             return result
         self.problem(path, f"environment must be a mapping or a list, not {_kind(value)}")
         return result
 
-    def env_files(self, value: Any, path: PathKey) -> list[tuple[str, bool, Origin]]:
+    def env_files(self, value: Any, path: PathKey) -> list[EnvFileRef]:
         items = value if isinstance(value, list) else [value]
         result = []
         for i, item in enumerate(items):
             where = (*path, i) if isinstance(value, list) else path
             if isinstance(item, str):
-                result.append((item, True, self.origin(where)))
+                result.append(EnvFileRef(item, self.file_path(item), True, self.origin(where)))
             elif isinstance(item, dict) and isinstance(item.get("path"), str):
-                result.append((item["path"], bool(item.get("required", True)), self.origin(where)))
+                required = bool(item.get("required", True))
+                result.append(EnvFileRef(item["path"], self.file_path(item["path"]), required, self.origin(where)))
             else:
                 self.problem(where, f"an env_file entry must be a path, not {_kind(item)}")
         return result
+
+    def strings(self, value: Any, path: PathKey) -> tuple[str, ...]:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        self.problem(path, f"must be a list of strings, not {_kind(value)}")
+        return ()
+
+    def file_path(self, name: str) -> str:
+        """A file named in the Compose file (env_file, extends, include), made absolute."""
+        expanded = self.home + name[1:] if name.startswith("~") else name
+        return posixpath.normpath(os.path.join(self.project_dir, expanded))
+
+    def extends(self, value: Any, path: PathKey, name: str) -> Extends | None:
+        if isinstance(value, str):
+            return Extends(value, None, self.origin(path))
+        if isinstance(value, dict) and isinstance(value.get("service"), str):
+            file = value.get("file")
+            if file is not None and not isinstance(file, str):
+                self.problem((*path, "file"), f"extends.file must be a path, not {_kind(file)}")
+                return None
+            if file is not None and _remote(file):
+                self.not_followed.append((f"extends: {file} in service {name}", self.origin(path)))
+                return None
+            return Extends(value["service"], self.file_path(file) if file else None, self.origin(path))
+        self.problem(path, "extends needs a service name, or a mapping with 'service' (and 'file')")
+        return None
+
+    def includes(self, value: Any) -> list[Include]:
+        path: PathKey = ("include",)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(path, f"include must be a list, not {_kind(value)}")
+            return []
+        result = []
+        for i, item in enumerate(value):
+            where = (*path, i)
+            entry = {"path": item} if isinstance(item, str) else item
+            paths = entry.get("path") if isinstance(entry, dict) else None
+            paths = [paths] if isinstance(paths, str) else paths
+            if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+                self.problem(where, "an include entry needs a path (a string or a list of strings)")
+                continue
+            if any(_remote(p) for p in paths):
+                self.not_followed.append((f"include: {paths[0]}", self.origin(where)))
+                continue
+            directory = entry.get("project_directory")
+            env_files = entry.get("env_file") or []
+            env_files = [env_files] if isinstance(env_files, str) else env_files
+            if (directory is not None and not isinstance(directory, str)) or not isinstance(env_files, list):
+                self.problem(where, "include: project_directory must be a path and env_file a path or a list")
+                continue
+            result.append(
+                Include(
+                    tuple(self.file_path(p) for p in paths),
+                    self.file_path(directory) if directory else None,
+                    tuple(self.file_path(str(f)) for f in env_files),
+                    self.origin(where),
+                )
+            )
+        return result
+
+    def tmpfs(self, value: Any, path: PathKey) -> list[Mount]:
+        """``tmpfs: /dir`` or a list of ``/dir[:options]``: a private tmpfs in the container."""
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            self.problem(path, f"tmpfs must be a path or a list of paths, not {_kind(value)}")
+            return []
+        mounts = []
+        for i, item in enumerate(items):
+            where = (*path, i) if isinstance(value, list) else path
+            if not isinstance(item, str):
+                self.problem(where, f"a tmpfs entry must be a path, not {_kind(item)}")
+                continue
+            target, _, options = item.partition(":")
+            read_only = "ro" in options.split(",")
+            written = self.raw_at(where)
+            written = written if isinstance(written, str) else item
+            mounts.append(Mount("tmpfs", None, target, read_only, written, item, self.origin(where), i))
+        return mounts
 
     def depends_on(self, value: Any, path: PathKey) -> dict[str, str]:
         if isinstance(value, list):
@@ -276,6 +391,11 @@ class FileParser:
         return posixpath.normpath(source)
 
 
+def _remote(name: str) -> bool:
+    """An OCI artifact or Git repository: Compose fetches it; the doctor does not."""
+    return name.startswith(("oci://", "git@", "https://", "http://", "ssh://", "git://"))
+
+
 def volume_decl(key: str, body: dict[str, Any], project: str, origin: Origin) -> VolumeDecl:
     external = body.get("external")
     name = body.get("name")
@@ -301,7 +421,7 @@ def _describe_long(entry: Any) -> str:
     return ", ".join(f"{key}: {entry[key]}" for key in keys if key in entry)
 
 
-def _healthcheck_enabled(value: Any) -> bool:
+def healthcheck_enabled(value: Any) -> bool:
     if not isinstance(value, dict) or value.get("disable"):
         return False
     test = value.get("test")

@@ -59,7 +59,7 @@ def test_default_files(tmp_path: Path, names: list[str], expected: list[str]) ->
 def test_compose_file_variable_with_separator(tmp_path: Path) -> None:
     directory = project_dir(tmp_path, {"a.yaml": "services: {}\n", "b.yaml": "services: {}\n"})
     env = {"COMPOSE_FILE": "a.yaml;b.yaml", "COMPOSE_PATH_SEPARATOR": ";"}
-    project = load_project(directory, environ=env)
+    project = load_project(None, environ=env, cwd=directory)  # COMPOSE_FILE names are relative to the current directory
     assert project is not None
     assert [Path(f).name for f in project.files] == ["a.yaml", "b.yaml"]
 
@@ -205,13 +205,14 @@ def test_unreadable_file_is_a_problem_for_an_ordinary_user(tmp_path: Path) -> No
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def test_include_and_extends_are_reported_as_not_followed(tmp_path: Path) -> None:
+def test_remote_include_and_extends_are_reported_as_not_followed(tmp_path: Path) -> None:
     compose = (
-        "include:\n  - other.yaml\nservices:\n  backend:\n    extends:\n      file: base.yaml\n      service: app\n"
+        "include:\n  - oci://example.org/stack:1\nservices:\n  backend:\n    extends:\n"
+        "      file: https://example.org/base.yaml\n      service: app\n"
     )
     project = load_project(project_dir(tmp_path, {"compose.yaml": compose}), environ={})
     assert project is not None
     assert [(what, str(origin)) for what, origin in project.not_followed] == [
-        ("include:", "compose.yaml:2"),
-        ("extends: in service backend", "compose.yaml:6"),
+        ("include: oci://example.org/stack:1", "compose.yaml:2"),
+        ("extends: https://example.org/base.yaml in service backend", "compose.yaml:6"),
     ]
