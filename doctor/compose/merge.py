@@ -3,7 +3,7 @@
 
 From compose-go's ``override`` package: scalars (image, command) are replaced; ``environment`` and
 ``depends_on`` merge by name; ``volumes`` append and then keep one entry per target, the later
-one in the earlier one's place; ``tmpfs``, ``env_file`` and ``profiles`` append; a key whose new
+one in the earlier one's place; ``tmpfs`` and ``profiles`` append without repeats, ``env_file`` appends; a key whose new
 value is null keeps the old one; ``!reset`` empties a key and ``!override`` replaces it whole."""
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ def merge_file_parts(parts: list[FilePart]) -> FilePart:
             merged.volume_origins[key] = part.volume_origins[key]
         for name, incoming in part.services.items():
             current = merged.services.get(name)
-            merged.services[name] = copy.deepcopy(incoming) if current is None else merge_part(current, incoming)
+            if current is None:
+                current = copy.deepcopy(incoming)
+                # Compose keeps one entry per target within a single file too.
+                current.service.mounts = _unique_targets([], current.service.mounts)
+                current.service.tmpfs = _distinct([], current.service.tmpfs)
+                current.service.profiles = tuple(dict.fromkeys(current.service.profiles))
+                merged.services[name] = current
+            else:
+                merge_part(current, incoming)
     return merged
 
 
@@ -55,9 +63,10 @@ def merge_part(current: ServicePart, incoming: ServicePart) -> ServicePart:
         service.mounts = _unique_targets([] if "volumes" in replace else service.mounts, new.mounts)
         service.volumes_line, service.volumes_file = new.volumes_line, new.volumes_file
     if "tmpfs" in fields:
-        service.tmpfs = [*([] if "tmpfs" in replace else service.tmpfs), *new.tmpfs]
+        service.tmpfs = _distinct([] if "tmpfs" in replace else service.tmpfs, new.tmpfs)
     if "profiles" in fields:
-        service.profiles = (*(() if "profiles" in replace else service.profiles), *new.profiles)
+        profiles = (*(() if "profiles" in replace else service.profiles), *new.profiles)
+        service.profiles = tuple(dict.fromkeys(profiles))
     if "env_file" in fields:
         current.env_files = [*([] if "env_file" in replace else current.env_files), *incoming.env_files]
     current.set_fields |= incoming.set_fields
@@ -71,12 +80,21 @@ def _unique_targets(current: list[Mount], incoming: list[Mount]) -> list[Mount]:
     result: list[Mount] = []
     where: dict[str, int] = {}
     for mount in [*current, *incoming]:
-        if mount.target in where:
-            result[where[mount.target]] = mount
+        key = mount.merge_key or mount.target
+        if key in where:
+            result[where[key]] = mount
         else:
-            where[mount.target] = len(result)
+            where[key] = len(result)
             result.append(mount)
     return result
+
+
+def _distinct(current: list[Mount], incoming: list[Mount]) -> list[Mount]:
+    """``tmpfs:`` entries append, an entry written the same way twice counting once."""
+    seen: dict[str, Mount] = {}
+    for mount in [*current, *incoming]:
+        seen.setdefault(mount.resolved, mount)
+    return list(seen.values())
 
 
 def _mapping(value: Any) -> dict[str, Any]:

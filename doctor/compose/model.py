@@ -28,6 +28,10 @@ class Mount:
     resolved: str  # the entry after interpolation
     origin: Origin
     index: int = 0  # position in the service's volumes list, for edits
+    # What Compose keys the entry by when files merge: the target as written (``/a/`` and ``/a``
+    # stay two entries), where ``target`` is cleaned as Compose prints it.
+    merge_key: str = ""
+    long_syntax: bool = False
 
     @property
     def canonical_target(self) -> str:

@@ -353,12 +353,13 @@ class FileParser:
             self.problem(where, f"the volume target {target!r} is not an absolute path")
             return None
         read_only = "ro" in mode.split(",")
+        origin, clean = self.origin(where), clean_path(target)  # Compose prints /a/b/ as /a/b
         if source is None or source == "":
-            return Mount("volume", None, target, read_only, written, entry, self.origin(where), index)
+            return Mount("volume", None, clean, read_only, written, entry, origin, index, target)
         if is_host_path(source):
             host = self.host_path(source)
-            return Mount("bind", host, target, read_only, written, entry, self.origin(where), index)
-        return Mount("volume", source, target, read_only, written, entry, self.origin(where), index)
+            return Mount("bind", host, clean, read_only, written, entry, origin, index, target)
+        return Mount("volume", source, clean, read_only, written, entry, origin, index, target)
 
     def long_mount(self, entry: dict[str, Any], where: PathKey, index: int) -> Mount | None:
         kind = entry.get("type", "volume")
@@ -381,7 +382,10 @@ class FileParser:
         written = _describe_long(self.raw_at(where) or entry)
         resolved = _describe_long(entry)
         read_only = bool(entry.get("read_only", False))
-        return Mount(str(kind), source or None, target, read_only, written, resolved, self.origin(where), index)
+        origin = self.origin(where)
+        return Mount(
+            str(kind), source or None, clean_path(target), read_only, written, resolved, origin, index, target, True
+        )
 
     def host_path(self, source: str) -> str:
         if source.startswith("~"):
@@ -389,6 +393,12 @@ class FileParser:
         elif not source.startswith("/"):
             source = os.path.join(self.project_dir, source)
         return posixpath.normpath(source)
+
+
+def clean_path(path: str) -> str:
+    """Go's ``path.Clean``: POSIX normalisation, where ``//x`` is ``/x`` too."""
+    normal = posixpath.normpath(path)
+    return "/" + normal.lstrip("/") if normal.startswith("//") else normal
 
 
 def _remote(name: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from doctor.compose.envfile import read_env_file
 from doctor.compose.files import FileNotFound, discover_files, project_name
 from doctor.compose.interpolate import interpolate_tree
 from doctor.compose.merge import merge_file_parts, merge_part
-from doctor.compose.model import ComposeProblem, ComposeProject, EnvValue, Origin, Service
+from doctor.compose.model import ComposeProblem, ComposeProject, EnvValue, Mount, Origin, Service
 from doctor.compose.parse import FileParser, FilePart, ServicePart, describe_path, volume_decl
 from doctor.compose.yamlload import YamlProblem, load_yaml, read_text
+
+VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 __all__ = ["FileNotFound", "active_profiles", "interpolation_env", "load_project"]
 
@@ -79,6 +82,14 @@ def load_project(
     parts = [part for path in paths if (part := loader.read(path, str(directory), env, ())) is not None]
     merged = merge_file_parts(parts)
     project.name, project.name_source = project_name(explicit_name, env, merged.name, directory)
+    given = explicit_name or env.get("COMPOSE_PROJECT_NAME")
+    if given and not VALID_NAME.fullmatch(given):
+        # Compose v2 normalises only the directory's and ``name:``; a given name must be valid.
+        message = (
+            f"invalid project name {given!r} (from {project.name_source}): only lowercase letters, digits, "
+            "'-' and '_', starting with a letter or digit"
+        )
+        project.problems.append(ComposeProblem(Origin(project.name_source), "", message))
     for key, body in merged.volumes.items():
         project.volumes[key] = volume_decl(key, body, project.name, merged.volume_origins[key])
     active = active_profiles(profiles, env)
@@ -89,6 +100,7 @@ def load_project(
             continue
         project.services[name] = service
         _resolve_environment(project, service_part, env)
+        _check_targets(project, service)
     return project
 
 
@@ -216,6 +228,37 @@ class _Loader:
         self.project.problems.append(ComposeProblem(origin, "", message))
 
 
+def _check_targets(project: ComposeProject, service: Service) -> None:
+    """Two mounts at one container path: Compose v2 drops an exact repeat (a short entry's target
+    cleaned, a long one's as written) and refuses anything else (``already mounted``)."""
+    seen: dict[str, Mount] = {}
+    kept: list[Mount] = []
+    for mount in service.mounts:
+        first = seen.setdefault(mount.target, mount)
+        if first is mount:
+            kept.append(mount)
+        elif _same(first, mount):
+            continue
+        else:
+            message = (
+                f"target {mount.target} is mounted twice in {service.name} ({first.resolved} and {mount.resolved})"
+            )
+            project.problems.append(ComposeProblem(mount.origin, f"services.{service.name}.volumes", message))
+    service.mounts = kept
+    for mount in service.tmpfs:
+        if mount.target in seen and seen[mount.target] is not mount:
+            message = f"target {mount.target} is mounted twice in {service.name} ({seen[mount.target].resolved} and tmpfs {mount.resolved})"
+            project.problems.append(ComposeProblem(mount.origin, f"services.{service.name}.tmpfs", message))
+        seen.setdefault(mount.target, mount)
+
+
+def _same(a: Mount, b: Mount) -> bool:
+    def key(m: Mount) -> tuple[object, ...]:
+        return (m.type, m.source, m.read_only, m.merge_key if m.long_syntax else m.target)
+
+    return key(a) == key(b)
+
+
 def _display(path: Path, project_dir: Path) -> str:
     try:
         return str(path.absolute().relative_to(project_dir.absolute()))
@@ -241,8 +284,10 @@ def _resolve_environment(project: ComposeProject, part: ServicePart, env: Mappin
     service = part.service
     from_files: dict[str, EnvValue] = {}
     for ref in part.env_files:
+        # A later env_file may use an earlier one's variables; the shell and .env win over them.
+        lookup = {**{key: entry.value for key, entry in from_files.items()}, **env}
         try:
-            values = read_env_file(Path(ref.path), env)
+            values = read_env_file(Path(ref.path), lookup)
         except YamlProblem as exc:
             if ref.required:
                 where = f"services.{service.name}.env_file"
