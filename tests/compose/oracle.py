@@ -49,7 +49,19 @@ def _tmpfs(entry: str) -> MountView:
     return ("tmpfs", None, target, "ro" in options.split(","))
 
 
-def compose_view(model: dict[str, Any]) -> View:
+def _unescape(value: Any) -> Any:
+    """``config`` prints every ``$`` of a value doubled, so that its output reads back the same."""
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    if isinstance(value, dict):
+        return {key: _unescape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unescape(item) for item in value]
+    return value
+
+
+def compose_view(printed: dict[str, Any]) -> View:
+    model = _unescape(printed)
     view = View(model["name"])
     for name, body in (model.get("services") or {}).items():
         mounts: list[MountView] = [

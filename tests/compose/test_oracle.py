@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -288,6 +289,7 @@ def project(draw: st.DrawFn) -> dict[str, Any]:
         for key in ("e1.env", "sub2/e2.env", ".env"):
             files.setdefault(f"sub/{key}", files.get(key, files[f"{folder}.env"]))
     return {
+        "block": draw(st.booleans()),
         "files": files,
         "args": tuple(args),
         "project_directory": project_directory,
@@ -296,20 +298,36 @@ def project(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def write(root: Path, files: dict[str, Any]) -> None:
+def _plain(value: Any) -> bool:
+    if isinstance(value, (Anchor, Alias)):
+        return False
+    if isinstance(value, dict):
+        return all(_plain(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return True
+
+
+def write(root: Path, files: dict[str, Any], *, block: bool) -> None:
+    """Documents in block style (PyYAML's dump) or flow style (with anchors and merge keys)."""
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else flow(content) + "\n")
+        if isinstance(content, str):
+            path.write_text(content)
+        elif block and _plain(content):
+            path.write_text(yaml.safe_dump(content, sort_keys=False))
+        else:
+            path.write_text(flow(content) + "\n")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(project())
 def test_generated_projects(spec: dict[str, Any]) -> None:
     require(composev2.binary() is not None, composev2.why_unavailable() or "Compose v2 is missing")
     root = Path(tempfile.mkdtemp(prefix="oracle-"))
     try:
-        write(root / "proj", spec["files"])
+        write(root / "proj", spec["files"], block=spec["block"])
         case = Case(
             root / "proj",
             files=spec["args"],
