@@ -154,13 +154,13 @@ class _Loader:
         self, part: FilePart, file: str, name: str, env: Mapping[str, str], chain: tuple[tuple[str, str], ...]
     ) -> ServicePart:
         service_part = part.services[name]
+        if (file, name) in chain:
+            self._problem(service_part.service.origin, f"extends of service {name} loops back to itself")
+            return service_part
         ref = service_part.extends
         if ref is None:
             return service_part
         service_part.extends = None
-        if (file, name) in chain:
-            self._problem(ref.origin, f"extends of service {name} loops back to itself")
-            return service_part
         base_file, base_part = file, part
         if ref.file is not None:
             base_file, found = ref.file, self._extended_file(ref.file, env)
