@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import posixpath
 import shlex
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from doctor.compose.model import (
@@ -443,7 +445,33 @@ def healthcheck_enabled(value: Any) -> bool:
 def _env_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return go_float(value)
     return str(value)
+
+
+def go_float(value: float) -> str:
+    """A number as Go's ``%v`` prints it, which is what Compose puts in the environment:
+    shortest digits, exponent form from 1e+06 up and below 1e-04 (``1.0`` is ``1``)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if math.copysign(1, value) < 0 else "0"
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    point = len(text) + int(exponent)  # digits before the decimal point
+    prefix = "-" if sign else ""
+    power = point - 1
+    if power < -4 or power >= 6:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{prefix}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
+    if point <= 0:
+        return f"{prefix}0.{'0' * -point}{text}"
+    if point >= len(text):
+        return prefix + text + "0" * (point - len(text))
+    return f"{prefix}{text[:point]}.{text[point:]}"
 
 
 def _kind(value: Any) -> str:

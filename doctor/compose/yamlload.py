@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from doctor.compose.yamlcore import CoreLoader
+
 MAX_BYTES = 4 * 1024 * 1024
 MAX_VALUES = 200_000
 MAX_DEPTH = 100
@@ -59,7 +61,7 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
 
 def load_yaml(text: str) -> LoadedYaml:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=CoreLoader)  # scalars as Compose v2 (yaml.v3) resolves them
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "invalid YAML"

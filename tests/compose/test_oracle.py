@@ -53,9 +53,19 @@ def _dirs(root: Path) -> list[Any]:
     return [pytest.param(p, id=p.name) for p in sorted(root.iterdir()) if p.is_dir()]
 
 
-@pytest.mark.parametrize("directory", _dirs(FIXTURES / "compose"))
+@pytest.mark.parametrize("directory", _dirs(FIXTURES / "compose") + _dirs(FIXTURES / "oracle"))
 def test_fixtures(directory: Path) -> None:
-    agree(Case(directory))
+    """tests/fixtures/oracle/ holds projects for this test alone; an ``oracle.json`` there says
+    how to run it (files, project_directory, env, profiles)."""
+    how = json.loads((directory / "oracle.json").read_text()) if (directory / "oracle.json").is_file() else {}
+    case = Case(
+        directory,
+        files=tuple(how.get("files", ())),
+        project_directory=how.get("project_directory"),
+        env=tuple(how.get("env", {}).items()),
+        profiles=tuple(how.get("profiles", ())),
+    )
+    agree(case)
 
 
 @pytest.mark.parametrize("directory", _dirs(REPO / "examples"))
