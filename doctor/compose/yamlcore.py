@@ -12,48 +12,32 @@ import yaml
 _TAG = "tag:yaml.org,2002:"
 
 
-class CoreResolver(yaml.resolver.Resolver):
-    """PyYAML's resolver with YAML 1.2 core implicit types (timestamps and ``<<`` kept)."""
-
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+class CoreLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with YAML 1.2 core implicit types (timestamps and ``<<`` kept)."""
 
 
-def _add(tag: str, pattern: str, first: str) -> None:
-    CoreResolver.add_implicit_resolver(_TAG + tag, re.compile(pattern, re.X), list(first))
+# Set outside the class body: PyYAML's add_implicit_resolver copies the parent's table unless
+# the class already has its own, and this one starts empty.
+CoreLoader.yaml_implicit_resolvers = {}
 
 
-_add("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+def _add(tag: str, pattern: str, first: list[str]) -> None:
+    CoreLoader.add_implicit_resolver(_TAG + tag, re.compile(pattern), first)
+
+
+_add("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF"))
 _add(
     "int",
     r"^[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|0|[1-9][0-9_]*)$",
-    "-+0123456789",
+    list("-+0123456789"),
 )
 _add(
     "float",
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-    "-+0123456789.",
+    list("-+0123456789."),
 )
-_add("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])  # type: ignore[arg-type]
+_add("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])
 for _first, _resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
     for _tag, _regexp in _resolvers:
         if _tag in (_TAG + "timestamp", _TAG + "merge"):
-            CoreResolver.yaml_implicit_resolvers.setdefault(_first, []).append((_tag, _regexp))
-
-
-class CoreLoader(
-    yaml.reader.Reader,
-    yaml.scanner.Scanner,
-    yaml.parser.Parser,
-    yaml.composer.Composer,
-    yaml.constructor.SafeConstructor,
-    CoreResolver,
-):
-    """``yaml.SafeLoader`` with the YAML 1.2 core resolver."""
-
-    def __init__(self, stream: str) -> None:
-        yaml.reader.Reader.__init__(self, stream)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        CoreResolver.__init__(self)
+            CoreLoader.yaml_implicit_resolvers.setdefault(_first, []).append((_tag, _regexp))
