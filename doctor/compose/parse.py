@@ -345,9 +345,13 @@ class FileParser:
         parts = entry.split(":")
         if len(parts) == 1:
             source, target, mode = None, parts[0], ""
-        elif len(parts) in (2, 3):
+        elif len(parts) in (2, 3) and parts[0]:
             source, target = parts[0], parts[1]
             mode = parts[2] if len(parts) == 3 else ""
+        elif len(parts) in (2, 3):
+            # What Compose says of ``:/dir`` (often an interpolated source that came out empty).
+            self.problem(where, f"invalid volume entry {entry!r}: empty section between colons")
+            return None
         else:
             self.problem(where, f"cannot read the volume entry {entry!r} (SOURCE:TARGET[:MODE])")
             return None
@@ -376,11 +380,10 @@ class FileParser:
         if source is not None and not isinstance(source, str):
             self.problem((*where, "source"), f"source must be a string, not {_kind(source)}")
             return None
-        if kind == "bind":
-            if not source:
-                self.problem(where, "a bind mount needs a 'source'")
-                return None
+        if kind == "bind" and source:
             source = self.host_path(source)
+        # A bind without a source is refused for an active service only, as Compose v2 does:
+        # see project._check_mounts.
         written = _describe_long(self.raw_at(where) or entry)
         resolved = _describe_long(entry)
         read_only = bool(entry.get("read_only", False))

@@ -100,7 +100,7 @@ def load_project(
             continue
         project.services[name] = service
         _resolve_environment(project, service_part, env)
-        _check_targets(project, service)
+        _check_mounts(project, service)
     return project
 
 
@@ -228,12 +228,16 @@ class _Loader:
         self.project.problems.append(ComposeProblem(origin, "", message))
 
 
-def _check_targets(project: ComposeProject, service: Service) -> None:
-    """Two mounts at one container path: Compose v2 drops an exact repeat (a short entry's target
+def _check_mounts(project: ComposeProject, service: Service) -> None:
+    """A bind needs a source. Two mounts at one container path: Compose v2 drops an exact repeat (a short entry's target
     cleaned, a long one's as written) and refuses anything else (``already mounted``)."""
     seen: dict[str, Mount] = {}
     kept: list[Mount] = []
     for mount in service.mounts:
+        if mount.type == "bind" and not mount.source:
+            where = f"services.{service.name}.volumes[{mount.index}]"
+            project.problems.append(ComposeProblem(mount.origin, where, "a bind mount needs a 'source'"))
+            continue
         first = seen.setdefault(mount.target, mount)
         if first is mount:
             kept.append(mount)

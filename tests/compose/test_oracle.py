@@ -142,7 +142,7 @@ NAMED = ["sock", "data"]
 VALUES = st.sampled_from(
     ["plain", "/var/run/postgresql", "a b", "x=y", "p#q", "", "${A}", "$A", "${A:-d}", "${U:-d}", "${E:-d}",
      "${E-d}", "${U-d}", "${A:+alt}", "${U:+alt}", "${E+alt}", "$$A", "${U:-${A}}", "x${B}y", "${B}/${A}",
-     "postgresql://u:p@/db?host=/var/run/postgresql"]
+     "postgresql://u:p@/db?host=/var/run/postgresql", "${A:?A is required}", "${A?set}", "${U?U is required}"]
 )  # fmt: skip
 DOTENV_LINE = st.sampled_from(
     ["{k}={v}", "export {k}={v}", '{k}="{v}"', "{k}='{v}'", "{k}={v} # note", "  {k} = {v}", "{k}=${{A}}-{v}"]
