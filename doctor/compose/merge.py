@@ -12,7 +12,8 @@ import copy
 from typing import Any
 
 from doctor.compose.model import Mount
-from doctor.compose.parse import FilePart, ServicePart, healthcheck_enabled
+from doctor.compose.parse import FilePart, ServicePart
+from doctor.compose.values import healthcheck_enabled
 
 
 def merge_file_parts(parts: list[FilePart]) -> FilePart:

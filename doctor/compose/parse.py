@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import os
 import posixpath
 import shlex
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from doctor.compose.model import (
@@ -16,8 +14,15 @@ from doctor.compose.model import (
     Mount,
     Origin,
     Service,
-    VolumeDecl,
     is_host_path,
+)
+from doctor.compose.values import (
+    clean_path,
+    describe_long,
+    env_str,
+    healthcheck_enabled,
+    is_remote,
+    kind_of,
 )
 from doctor.compose.yamlload import LoadedYaml, PathKey
 
@@ -109,7 +114,7 @@ class FileParser:
         if data is None:
             return part
         if not isinstance(data, dict):
-            self.problem((), f"the file must be a mapping, not {_kind(data)}")
+            self.problem((), f"the file must be a mapping, not {kind_of(data)}")
             return part
         if isinstance(data.get("name"), str):
             part.name = data["name"]
@@ -117,7 +122,7 @@ class FileParser:
             part.includes = self.includes(data["include"])
         services = data.get("services")
         if services is not None and not isinstance(services, dict):
-            self.problem(("services",), f"services must be a mapping, not {_kind(services)}")
+            self.problem(("services",), f"services must be a mapping, not {kind_of(services)}")
         elif services:
             for name, body in services.items():
                 parsed = self.service(str(name), body)
@@ -125,13 +130,13 @@ class FileParser:
                     part.services[str(name)] = parsed
         volumes = data.get("volumes")
         if volumes is not None and not isinstance(volumes, dict):
-            self.problem(("volumes",), f"volumes must be a mapping, not {_kind(volumes)}")
+            self.problem(("volumes",), f"volumes must be a mapping, not {kind_of(volumes)}")
         elif volumes is not None:
             part.top_volumes_line = self.loaded.lines.get(("volumes",))
             for key, body in volumes.items():
                 path: PathKey = ("volumes", key)
                 if body is not None and not isinstance(body, dict):
-                    self.problem(path, f"a volume must be a mapping, not {_kind(body)}")
+                    self.problem(path, f"a volume must be a mapping, not {kind_of(body)}")
                     continue
                 part.volumes[str(key)] = body or {}
                 part.volume_origins[str(key)] = self.origin(path)
@@ -142,7 +147,7 @@ class FileParser:
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            self.problem(base, f"a service must be a mapping, not {_kind(body)}")
+            self.problem(base, f"a service must be a mapping, not {kind_of(body)}")
             return None
         service = Service(name=name, origin=self.origin(base))
         part = ServicePart(service)
@@ -188,7 +193,7 @@ class FileParser:
                 return tuple(value.split())
         if isinstance(value, list):
             return tuple(str(item) for item in value)
-        self.problem(path, f"command must be a string or a list, not {_kind(value)}")
+        self.problem(path, f"command must be a string or a list, not {kind_of(value)}")
         return ()
 
     def environment(self, value: Any, path: PathKey) -> dict[str, EnvValue]:
@@ -200,17 +205,17 @@ class FileParser:
                 if item is None:  # ``VAR:`` with no value: from the shell or .env, like ``- VAR``
                     result[str(key)] = EnvValue("", self.origin((*path, key)), passthrough=True)
                     continue
-                result[str(key)] = EnvValue(_env_str(item), self.origin((*path, key)))
+                result[str(key)] = EnvValue(env_str(item), self.origin((*path, key)))
             return result
         if isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
-                    self.problem((*path, i), f"an environment entry must be a string, not {_kind(item)}")
+                    self.problem((*path, i), f"an environment entry must be a string, not {kind_of(item)}")
                     continue
                 key, sep, rest = item.partition("=")
                 result[key] = EnvValue(rest, self.origin((*path, i)), passthrough=not sep)
             return result
-        self.problem(path, f"environment must be a mapping or a list, not {_kind(value)}")
+        self.problem(path, f"environment must be a mapping or a list, not {kind_of(value)}")
         return result
 
     def env_files(self, value: Any, path: PathKey) -> list[EnvFileRef]:
@@ -224,13 +229,13 @@ class FileParser:
                 required = bool(item.get("required", True))
                 result.append(EnvFileRef(item["path"], self.file_path(item["path"]), required, self.origin(where)))
             else:
-                self.problem(where, f"an env_file entry must be a path, not {_kind(item)}")
+                self.problem(where, f"an env_file entry must be a path, not {kind_of(item)}")
         return result
 
     def strings(self, value: Any, path: PathKey) -> tuple[str, ...]:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
-        self.problem(path, f"must be a list of strings, not {_kind(value)}")
+        self.problem(path, f"must be a list of strings, not {kind_of(value)}")
         return ()
 
     def file_path(self, name: str) -> str:
@@ -244,9 +249,9 @@ class FileParser:
         if isinstance(value, dict) and isinstance(value.get("service"), str):
             file = value.get("file")
             if file is not None and not isinstance(file, str):
-                self.problem((*path, "file"), f"extends.file must be a path, not {_kind(file)}")
+                self.problem((*path, "file"), f"extends.file must be a path, not {kind_of(file)}")
                 return None
-            if file is not None and _remote(file):
+            if file is not None and is_remote(file):
                 self.not_followed.append((f"extends: {file} in service {name}", self.origin(path)))
                 return None
             return Extends(value["service"], self.file_path(file) if file else None, self.origin(path))
@@ -258,7 +263,7 @@ class FileParser:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(path, f"include must be a list, not {_kind(value)}")
+            self.problem(path, f"include must be a list, not {kind_of(value)}")
             return []
         result = []
         for i, item in enumerate(value):
@@ -269,7 +274,7 @@ class FileParser:
             if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
                 self.problem(where, "an include entry needs a path (a string or a list of strings)")
                 continue
-            if any(_remote(p) for p in paths):
+            if any(is_remote(p) for p in paths):
                 self.not_followed.append((f"include: {paths[0]}", self.origin(where)))
                 continue
             directory = entry.get("project_directory")
@@ -292,13 +297,13 @@ class FileParser:
         """``tmpfs: /dir`` or a list of ``/dir[:options]``: a private tmpfs in the container."""
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list):
-            self.problem(path, f"tmpfs must be a path or a list of paths, not {_kind(value)}")
+            self.problem(path, f"tmpfs must be a path or a list of paths, not {kind_of(value)}")
             return []
         mounts = []
         for i, item in enumerate(items):
             where = (*path, i) if isinstance(value, list) else path
             if not isinstance(item, str):
-                self.problem(where, f"a tmpfs entry must be a path, not {_kind(item)}")
+                self.problem(where, f"a tmpfs entry must be a path, not {kind_of(item)}")
                 continue
             target, _, options = item.partition(":")
             read_only = "ro" in options.split(",")
@@ -316,14 +321,14 @@ class FileParser:
                 condition = item.get("condition") if isinstance(item, dict) else None
                 result[str(key)] = str(condition or "service_started")
             return result
-        self.problem(path, f"depends_on must be a list or a mapping, not {_kind(value)}")
+        self.problem(path, f"depends_on must be a list or a mapping, not {kind_of(value)}")
         return {}
 
     def mounts(self, value: Any, path: PathKey) -> list[Mount]:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(path, f"volumes must be a list, not {_kind(value)}")
+            self.problem(path, f"volumes must be a list, not {kind_of(value)}")
             return []
         mounts = []
         for i, item in enumerate(value):
@@ -334,7 +339,7 @@ class FileParser:
             elif isinstance(item, dict):
                 mount = self.long_mount(item, where, i)
             else:
-                self.problem(where, f"a volume entry must be a string or a mapping, not {_kind(item)}")
+                self.problem(where, f"a volume entry must be a string or a mapping, not {kind_of(item)}")
             if mount is not None:
                 mounts.append(mount)
         return mounts
@@ -378,14 +383,14 @@ class FileParser:
             return None
         source = entry.get("source")
         if source is not None and not isinstance(source, str):
-            self.problem((*where, "source"), f"source must be a string, not {_kind(source)}")
+            self.problem((*where, "source"), f"source must be a string, not {kind_of(source)}")
             return None
         if kind == "bind" and source:
             source = self.host_path(source)
         # A bind without a source is refused for an active service only, as Compose v2 does:
         # see project._check_mounts.
-        written = _describe_long(self.raw_at(where) or entry)
-        resolved = _describe_long(entry)
+        written = describe_long(self.raw_at(where) or entry)
+        resolved = describe_long(entry)
         read_only = bool(entry.get("read_only", False))
         origin = self.origin(where)
         return Mount(
@@ -398,85 +403,3 @@ class FileParser:
         elif not source.startswith("/"):
             source = os.path.join(self.project_dir, source)
         return posixpath.normpath(source)
-
-
-def clean_path(path: str) -> str:
-    """Go's ``path.Clean``: POSIX normalisation, where ``//x`` is ``/x`` too."""
-    normal = posixpath.normpath(path)
-    return "/" + normal.lstrip("/") if normal.startswith("//") else normal
-
-
-def _remote(name: str) -> bool:
-    """An OCI artifact or Git repository: Compose fetches it; the doctor does not."""
-    return name.startswith(("oci://", "git@", "https://", "http://", "ssh://", "git://"))
-
-
-def volume_decl(key: str, body: dict[str, Any], project: str, origin: Origin) -> VolumeDecl:
-    external = body.get("external")
-    name = body.get("name")
-    if isinstance(external, dict):  # the legacy ``external: {name: x}`` form
-        name = external.get("name", name)
-        external = True
-    if isinstance(name, str) and name:
-        engine_name = name
-    elif external:
-        engine_name = key
-    else:
-        engine_name = f"{project}_{key}"
-    opts = body.get("driver_opts") or {}
-    options = {str(k): str(v) for k, v in opts.items()} if isinstance(opts, dict) else {}
-    driver = body.get("driver")
-    return VolumeDecl(key, engine_name, bool(external), str(driver) if driver else None, options, origin)
-
-
-def _describe_long(entry: Any) -> str:
-    if not isinstance(entry, dict):
-        return str(entry)
-    keys = ("type", "source", "target", "read_only")
-    return ", ".join(f"{key}: {entry[key]}" for key in keys if key in entry)
-
-
-def healthcheck_enabled(value: Any) -> bool:
-    if not isinstance(value, dict) or value.get("disable"):
-        return False
-    test = value.get("test")
-    if isinstance(test, list):
-        return bool(test) and test[0] != "NONE"
-    return bool(test)
-
-
-def _env_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return go_float(value)
-    return str(value)
-
-
-def go_float(value: float) -> str:
-    """A number as Go's ``%v`` prints it, which is what Compose puts in the environment:
-    shortest digits, exponent form from 1e+06 up and below 1e-04 (``1.0`` is ``1``)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1, value) < 0 else "0"
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    text = "".join(map(str, digits))
-    point = len(text) + int(exponent)  # digits before the decimal point
-    prefix = "-" if sign else ""
-    power = point - 1
-    if power < -4 or power >= 6:
-        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-        return f"{prefix}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
-    if point <= 0:
-        return f"{prefix}0.{'0' * -point}{text}"
-    if point >= len(text):
-        return prefix + text + "0" * (point - len(text))
-    return f"{prefix}{text[:point]}.{text[point:]}"
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
-    return names.get(type(value), "empty" if value is None else type(value).__name__)

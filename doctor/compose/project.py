@@ -16,7 +16,8 @@ from doctor.compose.files import FileNotFound, discover_files, project_name
 from doctor.compose.interpolate import interpolate_tree
 from doctor.compose.merge import merge_file_parts, merge_part
 from doctor.compose.model import ComposeProblem, ComposeProject, EnvValue, Mount, Origin, Service
-from doctor.compose.parse import FileParser, FilePart, ServicePart, describe_path, volume_decl
+from doctor.compose.parse import FileParser, FilePart, ServicePart, describe_path
+from doctor.compose.values import volume_decl
 from doctor.compose.yamlload import YamlProblem, load_yaml, read_text
 
 VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")

@@ -7,6 +7,7 @@ are named in tests/compose/oracle.py and explained in the README."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -331,7 +332,11 @@ def write(root: Path, files: dict[str, Any], *, block: bool) -> None:
             path.write_text(flow(content) + "\n")
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("CULTIVATE_ORACLE_EXAMPLES", "100")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(project())
 def test_generated_projects(spec: dict[str, Any]) -> None:
     require(composev2.binary() is not None, composev2.why_unavailable() or "Compose v2 is missing")
