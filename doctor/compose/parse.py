@@ -385,8 +385,8 @@ class FileParser:
         if source is not None and not isinstance(source, str):
             self.problem((*where, "source"), f"source must be a string, not {kind_of(source)}")
             return None
-        if kind == "bind" and source:
-            source = self.host_path(source)
+        if kind == "bind" and source is not None:
+            source = self.host_path(source)  # an empty source (interpolated) is the project directory
         # A bind without a source is refused for an active service only, as Compose v2 does:
         # see project._check_mounts.
         written = describe_long(self.raw_at(where) or entry)
