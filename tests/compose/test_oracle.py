@@ -254,7 +254,16 @@ def project(draw: st.DrawFn) -> dict[str, Any]:
             }
             files["common/b.env"] = "K1=from-base-env-file\n"
     if draw(st.integers(0, 2)) == 0:
-        top["include"] = draw(st.sampled_from(["inc/compose.yaml", {"path": "inc/compose.yaml"}]))
+        top["include"] = draw(
+            st.sampled_from(
+                [
+                    "inc/compose.yaml",
+                    {"path": "inc/compose.yaml"},
+                    {"path": "inc/compose.yaml", "env_file": "inc/other.env"},
+                    {"path": ["inc/compose.yaml", "inc/more.yaml"], "project_directory": "inc"},
+                ]
+            )
+        )
         top["include"] = [top["include"]]
         files["inc/compose.yaml"] = {
             "services": {
@@ -263,6 +272,8 @@ def project(draw: st.DrawFn) -> dict[str, Any]:
             "volumes": {"ivol": {}},
         }
         files["inc/.env"] = "C=from-include-dotenv\nA=include-loses\n"
+        files["inc/other.env"] = "C=from-include-env-file\n"
+        files["inc/more.yaml"] = {"services": {"inc": {"environment": {"M": "${C}"}, "tmpfs": "/more"}}}
     volumes: dict[str, Any] = {}
     for key in NAMED:
         volumes[key] = draw(
@@ -299,6 +310,10 @@ def project(draw: st.DrawFn) -> dict[str, Any]:
     if project_directory == "sub":
         for key in ("e1.env", "sub2/e2.env", ".env"):
             files.setdefault(f"sub/{key}", files.get(key, files[f"{folder}.env"]))
+    # include: and extends: files are relative to the project directory: put them there too.
+    base = "sub/" if project_directory == "sub" or (project_directory is None and folder) else ""
+    for key in [k for k in files if k.startswith(("inc/", "common/"))]:
+        files.setdefault(base + key, files[key])
     return {
         "block": draw(st.booleans()),
         "files": files,
