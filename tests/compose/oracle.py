@@ -12,6 +12,12 @@ oracle"):
 - UNDECLARED_VOLUME: a service mounts a named volume missing from top-level ``volumes:``. Compose
   refuses the file; the doctor models it anyway, so that ``socket-volume-undeclared`` can offer the
   diff that declares it. The test accepts that refusal when the doctor's model shows such a mount.
+- TRAILING_SLASH: one container path written with and without a trailing slash (``/srv/x/``
+  and ``/srv/x``) in entries of different files. Compose v2 cleans a short entry's target when
+  the file it is in has been merged, not before, so whether it replaces an entry of another file
+  or clashes with it (``already mounted``) depends on the syntax and the file order. The doctor
+  merges by the target as written and refuses two different mounts at one cleaned path; the
+  generated override files write targets without a trailing slash, where both agree.
 - ORDER: mounts are compared as sorted lists; Compose prints them in merge order.
 """
 
@@ -25,7 +31,7 @@ from typing import Any
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
 
-DIFFERENCES = ("PASSTHROUGH_UNSET", "UNUSED_VOLUMES", "UNDECLARED_VOLUME", "ORDER")
+DIFFERENCES = ("PASSTHROUGH_UNSET", "UNUSED_VOLUMES", "UNDECLARED_VOLUME", "TRAILING_SLASH", "ORDER")
 
 MountView = tuple[str, "str | None", str, bool]
 
