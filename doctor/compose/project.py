@@ -76,7 +76,7 @@ def load_project(
         return None
     directory = explicit or paths[0].absolute().parent
     if env_file is None and directory != first_dir:
-        env = {**interpolation_env(directory, None, {})[0], **env}
+        env = {**interpolation_env(directory, None, env)[0], **env}
     home = environ.get("HOME", str(Path.home()))
     project = ComposeProject(name="", name_source="", directory=str(directory), files=[str(p) for p in paths])
     loader = _Loader(project, directory, home)
@@ -288,9 +288,11 @@ def _resolve_environment(project: ComposeProject, part: ServicePart, env: Mappin
     pass-through variable set nowhere removes the env_file's value too (as Compose v2 does)."""
     service = part.service
     from_files: dict[str, EnvValue] = {}
+    own = {key: entry.value for key, entry in service.environment.items() if not entry.passthrough}
     for ref in part.env_files:
-        # A later env_file may use an earlier one's variables; the shell and .env win over them.
-        lookup = {**{key: entry.value for key, entry in from_files.items()}, **env}
+        # ``${VAR}`` in an env_file: the shell and .env first, then the service's own
+        # ``environment:``, then the env_files before it (Compose v2's order).
+        lookup = {**{key: entry.value for key, entry in from_files.items()}, **own, **env}
         try:
             values = read_env_file(Path(ref.path), lookup)
         except YamlProblem as exc:

@@ -225,10 +225,13 @@ def project(draw: st.DrawFn) -> dict[str, Any]:
     count = draw(st.integers(1, 3))
     names = SERVICES[:count]
     profiled = {n for n in names[1:] if draw(st.integers(0, 3)) == 0}
+    with_override = draw(st.integers(0, 2)) == 0
+    # TRAILING_SLASH (see tests/compose/oracle.py): no "/srv/x/" when an override file merges.
+    targets = [t.rstrip("/") for t in TARGETS] if with_override else TARGETS
     services: dict[str, Any] = {}
     for i, name in enumerate(names):
         earlier = [n for n in names[:i] if n not in profiled]
-        services[name] = draw(service(name, earlier, name in profiled))
+        services[name] = draw(service(name, earlier, name in profiled, targets))
     files: dict[str, Any] = {}
     top: dict[str, Any] = {}
     anchored = draw(st.booleans())
@@ -292,11 +295,10 @@ def project(draw: st.DrawFn) -> dict[str, Any]:
     files[f"{folder}e1.env"] = files["e1.env"]
     files[f"{folder}sub2/e2.env"] = files["sub2/e2.env"]
     args: list[str] = [f"{folder}compose.yaml"] if folder or draw(st.booleans()) else []
-    if draw(st.integers(0, 2)) == 0:
+    if with_override:
         override: dict[str, Any] = {"services": {}}
         for name in draw(st.lists(st.sampled_from(names), max_size=2, unique=True)):
-            # TRAILING_SLASH: no "/srv/x/" in override files (see tests/compose/oracle.py).
-            override["services"][name] = draw(service(name, [], False, [t.rstrip("/") for t in TARGETS]))
+            override["services"][name] = draw(service(name, [], False, targets))
             override["services"][name].pop("profiles", None)
             override["services"][name].pop("depends_on", None)
         files[f"{folder}compose.override.yaml"] = override
