@@ -26,7 +26,7 @@ def run(ctx: Context) -> Iterator[Finding]:
     yield from find_missing_required(project)
     yield from find_unset_variables(project)
     yield from find_unreadable_confs(project)
-    for what, origin in project.not_followed:
+    for what, origin in project.not_followed:  # remote include:/extends:, and entries the doctor cannot model
         yield Finding(
             "compose-not-followed",
             Status.INFO,

@@ -67,7 +67,14 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     ]
     yield from problems
     if not problems and socket_mounts(project):
-        yield Finding(ID, Status.OK, "Every socket directory is on a named volume")
+        # A tmpfs is no host folder (it lives where the container runs), so this check has nothing
+        # against it; it cannot be shared, which socket-sharing reports as socket-volume-mismatch.
+        private = sorted({f"{use.service.name} ({m.target})" for use, m in socket_mounts(project) if m.type == "tmpfs"})
+        if private:
+            title = f"No socket directory is on a host folder; a private tmpfs holds it in {', '.join(private)}"
+            yield Finding(ID, Status.OK, title)
+        else:
+            yield Finding(ID, Status.OK, "Every socket directory is on a named volume")
 
 
 def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSocket) -> Finding:

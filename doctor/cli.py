@@ -42,9 +42,17 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     compose.add_argument(
         "-f", "--file", action="append", default=[], metavar="FILE", type=_path, help="Compose file; repeatable"
     )
-    compose.add_argument("--project-directory", metavar="DIR", type=_path, help="project directory (default: current)")
+    compose.add_argument(
+        "--project-directory",
+        metavar="DIR",
+        type=_path,
+        help="project directory (default: the first Compose file's folder)",
+    )
     compose.add_argument("-p", "--project-name", metavar="NAME", help="project name")
     compose.add_argument("--env-file", metavar="FILE", type=_path, help="interpolation variables (default: DIR/.env)")
+    compose.add_argument(
+        "--profile", action="append", default=[], metavar="NAME", help="activate a Compose profile; repeatable"
+    )
     compose.add_argument(
         "--target-os",
         choices=("auto", "linux", "macos"),
@@ -228,8 +236,9 @@ def run_doctor(args: argparse.Namespace) -> int:
     except WriteRefused as exc:
         return _usage(str(exc))
     options = Options(
-        project_directory=Path(args.project_directory or os.getcwd()),
+        project_directory=Path(args.project_directory) if args.project_directory else None,
         files=tuple(args.file),
+        profiles=tuple(args.profile),
         project_name=args.project_name,
         env_file=args.env_file,
         target_os=args.target_os,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from doctor import safeio
@@ -27,8 +27,10 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Options:
-    project_directory: Path = field(default_factory=Path.cwd)
+    # --project-directory; None: the folder of the first Compose file, as in Compose v2.
+    project_directory: Path | None = None
     files: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()  # --profile
     project_name: str | None = None
     env_file: str | None = None
     target_os: str = "auto"
@@ -77,7 +79,7 @@ class Context:
             runtime=self.engine.runtime.name if self.engine is not None else None,
             project=project.name if project else None,
             compose_files=tuple(project.texts or project.files) if project else (),
-            project_directory=str(self.options.project_directory),
+            project_directory=project.directory if project else str(self.options.project_directory or Path.cwd()),
             volumes=volumes,
             fingerprint=fingerprint(project, findings) if findings is not None else None,
         )
@@ -91,9 +93,9 @@ def host_os() -> str:
 def build_context(options: Options, environ: Mapping[str, str] | None = None) -> Context:
     environ = dict(os.environ if environ is None else environ)
     project_dir = options.project_directory
-    if not project_dir.is_dir():
+    if project_dir is not None and not project_dir.is_dir():
         raise UsageError(f"the project directory {project_dir} does not exist or is not a directory")
-    _check_flag_files(options, project_dir)
+    _check_flag_files(options)
     try:
         project = load_project(
             project_dir,
@@ -101,14 +103,15 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
             environ=environ,
             env_file=options.env_file,
             explicit_name=options.project_name,
+            profiles=options.profiles,
         )
     except FileNotFound as exc:
         raise UsageError(str(exc)) from None
     if project is None and not options.log_files and not options.socket_dir:
         names = ", ".join(DEFAULT_NAMES)
         raise UsageError(
-            f"nothing to examine: no Compose file in {project_dir} (looked for {names} and "
-            "COMPOSE_FILE), and no --log-file or --socket-dir given"
+            f"nothing to examine: no Compose file in {project_dir or Path.cwd()} or its parent folders "
+            f"(looked for {names} and COMPOSE_FILE), and no --log-file or --socket-dir given"
         )
     if options.target_os == "auto":
         target_os, reason = host_os(), "this machine's OS (--target-os auto)"
@@ -120,11 +123,12 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     return ctx
 
 
-def _check_flag_files(options: Options, project_dir: Path) -> None:
+def _check_flag_files(options: Options) -> None:
     """A file named by a flag must be a regular file: a FIFO would block the run, a device
-    would never end. One sentence and exit 2, as for a file that does not exist."""
+    would never end. One sentence and exit 2, as for a file that does not exist. ``-f`` names
+    are relative to the current directory, as in Compose v2."""
     named: list[tuple[str, str | Path]] = [("the log file", log) for log in options.log_files if log != "-"]
-    named += [("the Compose file", project_dir / Path(name).expanduser()) for name in options.files]
+    named += [("the Compose file", Path(name).expanduser()) for name in options.files]
     if options.env_file:
         named.append(("the --env-file", Path(options.env_file)))
     for what, path in named:

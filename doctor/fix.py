@@ -44,6 +44,10 @@ def plan_fixes(ctx: Context) -> FixPlan | None:
     project = ctx.project
     if project is None or not project.texts:
         return None
+    if project.missing_required:
+        # Compose stops at a required variable before it reads anything else, and the model holds
+        # blanks where the values go: a plan over it would edit the wrong entries.
+        return None
     plan = FixPlan(project, ComposeEditor(project))
     volume = socket_volume_name(project, SOCKET_VOLUME)
     edited: set[tuple[str, int | None, str]] = set()

@@ -78,7 +78,9 @@ def classify(client: SocketUse, server: Service, servers: list[SocketUse]) -> Sh
     own = [use for use in servers if use.service.name == server.name]
     server_dirs = {canonical_dir(use.directory) for use in own}
     mount = client.mount
-    if mount is None or mount.source is None:
+    # A tmpfs (``tmpfs:`` or a long entry) is storage private to its container: a client with one
+    # at its socket directory mounts something other than the database's volume, never nothing.
+    if mount is None or (mount.source is None and mount.type != "tmpfs"):
         for candidate in client.service.mounts:
             for use in own:
                 if same_storage(candidate, use.mount) and use.mount is not None:
@@ -87,7 +89,10 @@ def classify(client: SocketUse, server: Service, servers: list[SocketUse]) -> Sh
         return Sharing("not-mounted", client, server)
     shared = [m for m in server.mounts if same_storage(m, mount)]
     if not shared:
-        covering = next((use.mount for use in own if use.mount is not None and use.mount.source), None)
+        covering = next(
+            (use.mount for use in own if use.mount is not None and (use.mount.source or use.mount.type == "tmpfs")),
+            None,
+        )
         kind = "volume-mismatch" if covering is not None else "server-dir-not-mounted"
         return Sharing(kind, client, server, covering)
     for server_mount in shared:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 
@@ -46,6 +47,12 @@ import checks  # noqa: E402, F401
 from doctor.cli import main  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
+
+# CI explores the same examples on every run, so a landing never hangs on a new random draw;
+# locally hypothesis draws fresh examples (and replays failures from .hypothesis/).
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    hypothesis.settings.load_profile("ci")
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

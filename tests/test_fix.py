@@ -154,9 +154,9 @@ CASES = sorted(
 
 
 def invalid_input(case: Path) -> bool:
-    """compose-invalid fixtures are invalid before the fix and not a socket problem: --fix
-    leaves them alone, and Compose refuses them as before."""
-    return case.name.startswith("compose-invalid")
+    """compose-invalid and compose-variable-required fixtures are refused by Compose before the
+    fix, and not for a socket problem: --fix leaves them alone, and Compose refuses them as before."""
+    return case.name.startswith(("compose-invalid", "compose-variable-required"))
 
 
 def compose_files(directory: Path) -> list[str]:

@@ -26,7 +26,7 @@ def parse_env_text(text: str, lookup: Mapping[str, str] | None = None) -> dict[s
         if match is None or match.group(2) is None:
             continue
         key, raw = match.group(1), match.group(2)
-        context = {**(lookup or {}), **values}
+        context = {**values, **(lookup or {})}  # the shell (the lookup) wins, as in Compose v2
         if raw.startswith("'"):
             body = _quoted(raw, "'", lines)
             values[key] = body

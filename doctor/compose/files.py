@@ -1,4 +1,5 @@
-"""Which files make up the project, and the project's name, as ``docker compose`` decides."""
+"""Which files make up the project, where its directory is, and its name, as ``docker compose``
+(Compose v2) decides them."""
 
 from __future__ import annotations
 
@@ -7,40 +8,51 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-OVERRIDE_NAMES = {
-    "compose.yaml": ("compose.override.yaml", "compose.override.yml"),
-    "compose.yml": ("compose.override.yml", "compose.override.yaml"),
-    "docker-compose.yaml": ("docker-compose.override.yaml", "docker-compose.override.yml"),
-    "docker-compose.yml": ("docker-compose.override.yml", "docker-compose.override.yaml"),
-}
+# Compose v2's own lists and order (compose-go ``DefaultFileNames``/``DefaultOverrideFileNames``):
+# the override is looked up by these names whichever base name was found.
+DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 
 
 class FileNotFound(Exception):
     """A file the user named does not exist."""
 
 
-def discover_files(project_dir: Path, explicit: Sequence[str], env: Mapping[str, str]) -> tuple[list[Path], str]:
-    """Return the Compose files to read and how they were chosen."""
+def discover_files(
+    search_from: Path, explicit: Sequence[str], env: Mapping[str, str], cwd: Path
+) -> tuple[list[Path], str]:
+    """Return the Compose files to read and how they were chosen.
+
+    ``-f`` and ``COMPOSE_FILE`` names are relative to the current directory, as in Compose v2
+    (not to ``--project-directory``). Without either, the default names are looked up in
+    ``search_from`` and then in each parent folder, up to the root."""
     if explicit:
-        paths = [_resolve(project_dir, name) for name in explicit]
+        paths = [_resolve(cwd, name) for name in explicit]
         return _existing(paths, "-f/--file"), "-f/--file"
     if env.get("COMPOSE_FILE"):
         separator = env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
         names = [name for name in env["COMPOSE_FILE"].split(separator) if name]
-        paths = [_resolve(project_dir, name) for name in names]
+        paths = [_resolve(cwd, name) for name in names]
         return _existing(paths, "COMPOSE_FILE"), "COMPOSE_FILE"
-    for name in DEFAULT_NAMES:
-        base = project_dir / name
-        if base.is_file():
-            overrides = [project_dir / o for o in OVERRIDE_NAMES[name] if (project_dir / o).is_file()]
-            return [base, *overrides[:1]], "default file names"
-    return [], "default file names"
+    folder = search_from.absolute()
+    while True:
+        base = next((folder / name for name in DEFAULT_NAMES if (folder / name).is_file()), None)
+        if base is not None:
+            override = next((folder / o for o in OVERRIDE_NAMES if (folder / o).is_file()), None)
+            return [base, *([override] if override else [])], "default file names"
+        if folder.parent == folder:
+            return [], "default file names"
+        folder = folder.parent
 
 
-def _resolve(project_dir: Path, name: str) -> Path:
+def _resolve(cwd: Path, name: str) -> Path:
     path = Path(os.path.expanduser(name))
-    return path if path.is_absolute() else project_dir / path
+    return path if path.is_absolute() else cwd / path
 
 
 def _existing(paths: list[Path], how: str) -> list[Path]:
@@ -65,4 +77,4 @@ def project_name(
         return normalize_project_name(env["COMPOSE_PROJECT_NAME"]), "COMPOSE_PROJECT_NAME"
     if top_level:
         return normalize_project_name(top_level), "top-level name:"
-    return normalize_project_name(project_dir.resolve().name), "directory name"
+    return normalize_project_name(project_dir.absolute().name), "directory name"

@@ -28,6 +28,10 @@ class Mount:
     resolved: str  # the entry after interpolation
     origin: Origin
     index: int = 0  # position in the service's volumes list, for edits
+    # What Compose keys the entry by when files merge: the target as written (``/a/`` and ``/a``
+    # stay two entries), where ``target`` is cleaned as Compose prints it.
+    merge_key: str = ""
+    long_syntax: bool = False
 
     @property
     def canonical_target(self) -> str:
@@ -54,6 +58,9 @@ class VolumeDecl:
 class EnvValue:
     value: str
     origin: Origin
+    # ``environment: [VAR]`` (no ``=``): the value comes from the shell or ``.env`` once every
+    # file is merged; one set nowhere is dropped, as the container never gets it.
+    passthrough: bool = False
 
 
 @dataclass
@@ -63,7 +70,9 @@ class Service:
     image: str = ""
     command: tuple[str, ...] = ()
     environment: dict[str, EnvValue] = field(default_factory=dict)
-    mounts: list[Mount] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=list)  # the ``volumes:`` entries
+    tmpfs: list[Mount] = field(default_factory=list)  # the service-level ``tmpfs:`` key, type "tmpfs"
+    profiles: tuple[str, ...] = ()
     depends_on: dict[str, str] = field(default_factory=dict)  # service -> condition
     healthcheck: bool = False
     volumes_line: int | None = None  # line of the service's ``volumes:`` key, for edits
@@ -73,11 +82,16 @@ class Service:
         entry = self.environment.get(name)
         return None if entry is None else entry.value
 
+    @property
+    def all_mounts(self) -> list[Mount]:
+        """Every mount the container gets: ``volumes:`` entries, then ``tmpfs:`` entries."""
+        return [*self.mounts, *self.tmpfs]
+
     def mount_covering(self, directory: str) -> Mount | None:
         """The mount that holds ``directory`` inside the container (the deepest one)."""
         wanted = canonical_dir(directory)
         best: Mount | None = None
-        for mount in self.mounts:
+        for mount in self.all_mounts:
             target = mount.canonical_target
             inside = wanted == target or wanted.startswith(target.rstrip("/") + "/")
             if inside and (best is None or len(target) > len(best.canonical_target)):
@@ -107,7 +121,8 @@ class ComposeProject:
     unset_variables: list[tuple[str, Origin]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # file -> text as read
     top_volumes_line: dict[str, int] = field(default_factory=dict)  # file -> line of volumes:
-    not_followed: list[tuple[str, Origin]] = field(default_factory=list)  # (what, where): include:, extends:
+    not_followed: list[tuple[str, Origin]] = field(default_factory=list)  # (what, where): remote include/extends
+    inactive_services: list[str] = field(default_factory=list)  # behind a profile that is not active
 
     @property
     def readable(self) -> bool:

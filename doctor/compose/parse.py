@@ -14,10 +14,40 @@ from doctor.compose.model import (
     Mount,
     Origin,
     Service,
-    VolumeDecl,
     is_host_path,
 )
+from doctor.compose.values import (
+    clean_path,
+    describe_long,
+    env_str,
+    healthcheck_enabled,
+    is_remote,
+    kind_of,
+)
 from doctor.compose.yamlload import LoadedYaml, PathKey
+
+
+@dataclass(frozen=True)
+class EnvFileRef:
+    written: str  # as in the file, for messages
+    path: str  # absolute: relative names are resolved against the file's project directory
+    required: bool
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Extends:
+    service: str
+    file: str | None  # absolute, or None for a service of the same file
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Include:
+    paths: tuple[str, ...]  # absolute; the first one sets the included project's directory
+    project_directory: str | None  # absolute
+    env_files: tuple[str, ...]  # absolute
+    origin: Origin
 
 
 @dataclass
@@ -25,7 +55,9 @@ class ServicePart:
     """What one file says about a service, before merging with the other files."""
 
     service: Service
-    env_files: list[tuple[str, bool, Origin]] = field(default_factory=list)
+    env_files: list[EnvFileRef] = field(default_factory=list)
+    extends: Extends | None = None
+    body: dict[str, Any] = field(default_factory=dict)  # the interpolated mapping, for include conflicts
     set_fields: set[str] = field(default_factory=set)
     reset_fields: set[str] = field(default_factory=set)
     override_fields: set[str] = field(default_factory=set)
@@ -38,6 +70,7 @@ class FilePart:
     volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
     volume_origins: dict[str, Origin] = field(default_factory=dict)
     top_volumes_line: int | None = None
+    includes: list[Include] = field(default_factory=list)
 
 
 def describe_path(path: PathKey) -> str:
@@ -52,6 +85,9 @@ class FileParser:
         self.file = file
         self.loaded = loaded
         self.raw = raw  # the same data before interpolation, to show entries as written
+        # Relative paths (binds, env_file, extends, include) are relative to this directory: the
+        # project's for the files given with -f, the file's own folder for one that is extended,
+        # the included project's for an included one (as Compose v2 resolves them).
         self.project_dir = project_dir
         self.home = home
         self.problems: list[ComposeProblem] = []
@@ -78,15 +114,15 @@ class FileParser:
         if data is None:
             return part
         if not isinstance(data, dict):
-            self.problem((), f"the file must be a mapping, not {_kind(data)}")
+            self.problem((), f"the file must be a mapping, not {kind_of(data)}")
             return part
         if isinstance(data.get("name"), str):
             part.name = data["name"]
         if "include" in data:
-            self.not_followed.append(("include:", self.origin(("include",))))
+            part.includes = self.includes(data["include"])
         services = data.get("services")
         if services is not None and not isinstance(services, dict):
-            self.problem(("services",), f"services must be a mapping, not {_kind(services)}")
+            self.problem(("services",), f"services must be a mapping, not {kind_of(services)}")
         elif services:
             for name, body in services.items():
                 parsed = self.service(str(name), body)
@@ -94,13 +130,13 @@ class FileParser:
                     part.services[str(name)] = parsed
         volumes = data.get("volumes")
         if volumes is not None and not isinstance(volumes, dict):
-            self.problem(("volumes",), f"volumes must be a mapping, not {_kind(volumes)}")
+            self.problem(("volumes",), f"volumes must be a mapping, not {kind_of(volumes)}")
         elif volumes is not None:
             part.top_volumes_line = self.loaded.lines.get(("volumes",))
             for key, body in volumes.items():
                 path: PathKey = ("volumes", key)
                 if body is not None and not isinstance(body, dict):
-                    self.problem(path, f"a volume must be a mapping, not {_kind(body)}")
+                    self.problem(path, f"a volume must be a mapping, not {kind_of(body)}")
                     continue
                 part.volumes[str(key)] = body or {}
                 part.volume_origins[str(key)] = self.origin(path)
@@ -111,12 +147,13 @@ class FileParser:
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            self.problem(base, f"a service must be a mapping, not {_kind(body)}")
+            self.problem(base, f"a service must be a mapping, not {kind_of(body)}")
             return None
         service = Service(name=name, origin=self.origin(base))
         part = ServicePart(service)
+        part.body = body
         if "extends" in body:
-            self.not_followed.append((f"extends: in service {name}", self.origin((*base, "extends"))))
+            part.extends = self.extends(body["extends"], (*base, "extends"), name)
         part.set_fields = {key for key in body if isinstance(key, str)}
         for key in body:
             tag = self.loaded.tags.get((*base, key))
@@ -132,6 +169,10 @@ class FileParser:
             service.environment = self.environment(body["environment"], (*base, "environment"))
         if "env_file" in body:
             part.env_files = self.env_files(body["env_file"], (*base, "env_file"))
+        if "profiles" in body:
+            service.profiles = self.strings(body["profiles"], (*base, "profiles"))
+        if "tmpfs" in body:
+            service.tmpfs = self.tmpfs(body["tmpfs"], (*base, "tmpfs"))
         if "volumes" in body:
             service.mounts = self.mounts(body["volumes"], (*base, "volumes"))
             service.volumes_line = self.loaded.lines.get((*base, "volumes"))
@@ -139,7 +180,7 @@ class FileParser:
         if "depends_on" in body:
             service.depends_on = self.depends_on(body["depends_on"], (*base, "depends_on"))
         if "healthcheck" in body:
-            service.healthcheck = _healthcheck_enabled(body["healthcheck"])
+            service.healthcheck = healthcheck_enabled(body["healthcheck"])
         return part
 
     def command(self, value: Any, path: PathKey) -> tuple[str, ...]:
@@ -152,7 +193,7 @@ class FileParser:
                 return tuple(value.split())
         if isinstance(value, list):
             return tuple(str(item) for item in value)
-        self.problem(path, f"command must be a string or a list, not {_kind(value)}")
+        self.problem(path, f"command must be a string or a list, not {kind_of(value)}")
         return ()
 
     def environment(self, value: Any, path: PathKey) -> dict[str, EnvValue]:
@@ -161,34 +202,115 @@ class FileParser:
             return result
         if isinstance(value, dict):
             for key, item in value.items():
-                if item is None:
-                    continue  # Taken from the shell at run time; unknown here.
-                result[str(key)] = EnvValue(_env_str(item), self.origin((*path, key)))
+                if item is None:  # ``VAR:`` with no value: from the shell or .env, like ``- VAR``
+                    result[str(key)] = EnvValue("", self.origin((*path, key)), passthrough=True)
+                    continue
+                result[str(key)] = EnvValue(env_str(item), self.origin((*path, key)))
             return result
         if isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
-                    self.problem((*path, i), f"an environment entry must be a string, not {_kind(item)}")
+                    self.problem((*path, i), f"an environment entry must be a string, not {kind_of(item)}")
                     continue
                 key, sep, rest = item.partition("=")
-                if sep:
-                    result[key] = EnvValue(rest, self.origin((*path, i)))
+                result[key] = EnvValue(rest, self.origin((*path, i)), passthrough=not sep)
             return result
-        self.problem(path, f"environment must be a mapping or a list, not {_kind(value)}")
+        self.problem(path, f"environment must be a mapping or a list, not {kind_of(value)}")
         return result
 
-    def env_files(self, value: Any, path: PathKey) -> list[tuple[str, bool, Origin]]:
+    def env_files(self, value: Any, path: PathKey) -> list[EnvFileRef]:
         items = value if isinstance(value, list) else [value]
         result = []
         for i, item in enumerate(items):
             where = (*path, i) if isinstance(value, list) else path
             if isinstance(item, str):
-                result.append((item, True, self.origin(where)))
+                result.append(EnvFileRef(item, self.file_path(item), True, self.origin(where)))
             elif isinstance(item, dict) and isinstance(item.get("path"), str):
-                result.append((item["path"], bool(item.get("required", True)), self.origin(where)))
+                required = bool(item.get("required", True))
+                result.append(EnvFileRef(item["path"], self.file_path(item["path"]), required, self.origin(where)))
             else:
-                self.problem(where, f"an env_file entry must be a path, not {_kind(item)}")
+                self.problem(where, f"an env_file entry must be a path, not {kind_of(item)}")
         return result
+
+    def strings(self, value: Any, path: PathKey) -> tuple[str, ...]:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        self.problem(path, f"must be a list of strings, not {kind_of(value)}")
+        return ()
+
+    def file_path(self, name: str) -> str:
+        """A file named in the Compose file (env_file, extends, include), made absolute."""
+        expanded = self.home + name[1:] if name.startswith("~") else name
+        return posixpath.normpath(os.path.join(self.project_dir, expanded))
+
+    def extends(self, value: Any, path: PathKey, name: str) -> Extends | None:
+        if isinstance(value, str):
+            return Extends(value, None, self.origin(path))
+        if isinstance(value, dict) and isinstance(value.get("service"), str):
+            file = value.get("file")
+            if file is not None and not isinstance(file, str):
+                self.problem((*path, "file"), f"extends.file must be a path, not {kind_of(file)}")
+                return None
+            if file is not None and is_remote(file):
+                self.not_followed.append((f"extends: {file} in service {name}", self.origin(path)))
+                return None
+            return Extends(value["service"], self.file_path(file) if file else None, self.origin(path))
+        self.problem(path, "extends needs a service name, or a mapping with 'service' (and 'file')")
+        return None
+
+    def includes(self, value: Any) -> list[Include]:
+        path: PathKey = ("include",)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(path, f"include must be a list, not {kind_of(value)}")
+            return []
+        result = []
+        for i, item in enumerate(value):
+            where = (*path, i)
+            entry = {"path": item} if isinstance(item, str) else item
+            paths = entry.get("path") if isinstance(entry, dict) else None
+            paths = [paths] if isinstance(paths, str) else paths
+            if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+                self.problem(where, "an include entry needs a path (a string or a list of strings)")
+                continue
+            if any(is_remote(p) for p in paths):
+                self.not_followed.append((f"include: {paths[0]}", self.origin(where)))
+                continue
+            directory = entry.get("project_directory")
+            env_files = entry.get("env_file") or []
+            env_files = [env_files] if isinstance(env_files, str) else env_files
+            if (directory is not None and not isinstance(directory, str)) or not isinstance(env_files, list):
+                self.problem(where, "include: project_directory must be a path and env_file a path or a list")
+                continue
+            result.append(
+                Include(
+                    tuple(self.file_path(p) for p in paths),
+                    self.file_path(directory) if directory else None,
+                    tuple(self.file_path(str(f)) for f in env_files),
+                    self.origin(where),
+                )
+            )
+        return result
+
+    def tmpfs(self, value: Any, path: PathKey) -> list[Mount]:
+        """``tmpfs: /dir`` or a list of ``/dir[:options]``: a private tmpfs in the container."""
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            self.problem(path, f"tmpfs must be a path or a list of paths, not {kind_of(value)}")
+            return []
+        mounts = []
+        for i, item in enumerate(items):
+            where = (*path, i) if isinstance(value, list) else path
+            if not isinstance(item, str):
+                self.problem(where, f"a tmpfs entry must be a path, not {kind_of(item)}")
+                continue
+            target, _, options = item.partition(":")
+            read_only = "ro" in options.split(",")
+            written = self.raw_at(where)
+            written = written if isinstance(written, str) else item
+            mounts.append(Mount("tmpfs", None, target, read_only, written, item, self.origin(where), i))
+        return mounts
 
     def depends_on(self, value: Any, path: PathKey) -> dict[str, str]:
         if isinstance(value, list):
@@ -199,14 +321,14 @@ class FileParser:
                 condition = item.get("condition") if isinstance(item, dict) else None
                 result[str(key)] = str(condition or "service_started")
             return result
-        self.problem(path, f"depends_on must be a list or a mapping, not {_kind(value)}")
+        self.problem(path, f"depends_on must be a list or a mapping, not {kind_of(value)}")
         return {}
 
     def mounts(self, value: Any, path: PathKey) -> list[Mount]:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(path, f"volumes must be a list, not {_kind(value)}")
+            self.problem(path, f"volumes must be a list, not {kind_of(value)}")
             return []
         mounts = []
         for i, item in enumerate(value):
@@ -217,7 +339,7 @@ class FileParser:
             elif isinstance(item, dict):
                 mount = self.long_mount(item, where, i)
             else:
-                self.problem(where, f"a volume entry must be a string or a mapping, not {_kind(item)}")
+                self.problem(where, f"a volume entry must be a string or a mapping, not {kind_of(item)}")
             if mount is not None:
                 mounts.append(mount)
         return mounts
@@ -228,9 +350,13 @@ class FileParser:
         parts = entry.split(":")
         if len(parts) == 1:
             source, target, mode = None, parts[0], ""
-        elif len(parts) in (2, 3):
+        elif len(parts) in (2, 3) and parts[0]:
             source, target = parts[0], parts[1]
             mode = parts[2] if len(parts) == 3 else ""
+        elif len(parts) in (2, 3):
+            # What Compose says of ``:/dir`` (often an interpolated source that came out empty).
+            self.problem(where, f"invalid volume entry {entry!r}: empty section between colons")
+            return None
         else:
             self.problem(where, f"cannot read the volume entry {entry!r} (SOURCE:TARGET[:MODE])")
             return None
@@ -238,12 +364,13 @@ class FileParser:
             self.problem(where, f"the volume target {target!r} is not an absolute path")
             return None
         read_only = "ro" in mode.split(",")
+        origin, clean = self.origin(where), clean_path(target)  # Compose prints /a/b/ as /a/b
         if source is None or source == "":
-            return Mount("volume", None, target, read_only, written, entry, self.origin(where), index)
+            return Mount("volume", None, clean, read_only, written, entry, origin, index, target)
         if is_host_path(source):
             host = self.host_path(source)
-            return Mount("bind", host, target, read_only, written, entry, self.origin(where), index)
-        return Mount("volume", source, target, read_only, written, entry, self.origin(where), index)
+            return Mount("bind", host, clean, read_only, written, entry, origin, index, target)
+        return Mount("volume", source, clean, read_only, written, entry, origin, index, target)
 
     def long_mount(self, entry: dict[str, Any], where: PathKey, index: int) -> Mount | None:
         kind = entry.get("type", "volume")
@@ -256,17 +383,19 @@ class FileParser:
             return None
         source = entry.get("source")
         if source is not None and not isinstance(source, str):
-            self.problem((*where, "source"), f"source must be a string, not {_kind(source)}")
+            self.problem((*where, "source"), f"source must be a string, not {kind_of(source)}")
             return None
-        if kind == "bind":
-            if not source:
-                self.problem(where, "a bind mount needs a 'source'")
-                return None
-            source = self.host_path(source)
-        written = _describe_long(self.raw_at(where) or entry)
-        resolved = _describe_long(entry)
+        if kind == "bind" and source is not None:
+            source = self.host_path(source)  # an empty source (interpolated) is the project directory
+        # A bind without a source is refused for an active service only, as Compose v2 does:
+        # see project._check_mounts.
+        written = describe_long(self.raw_at(where) or entry)
+        resolved = describe_long(entry)
         read_only = bool(entry.get("read_only", False))
-        return Mount(str(kind), source or None, target, read_only, written, resolved, self.origin(where), index)
+        origin = self.origin(where)
+        return Mount(
+            str(kind), source or None, clean_path(target), read_only, written, resolved, origin, index, target, True
+        )
 
     def host_path(self, source: str) -> str:
         if source.startswith("~"):
@@ -274,48 +403,3 @@ class FileParser:
         elif not source.startswith("/"):
             source = os.path.join(self.project_dir, source)
         return posixpath.normpath(source)
-
-
-def volume_decl(key: str, body: dict[str, Any], project: str, origin: Origin) -> VolumeDecl:
-    external = body.get("external")
-    name = body.get("name")
-    if isinstance(external, dict):  # the legacy ``external: {name: x}`` form
-        name = external.get("name", name)
-        external = True
-    if isinstance(name, str) and name:
-        engine_name = name
-    elif external:
-        engine_name = key
-    else:
-        engine_name = f"{project}_{key}"
-    opts = body.get("driver_opts") or {}
-    options = {str(k): str(v) for k, v in opts.items()} if isinstance(opts, dict) else {}
-    driver = body.get("driver")
-    return VolumeDecl(key, engine_name, bool(external), str(driver) if driver else None, options, origin)
-
-
-def _describe_long(entry: Any) -> str:
-    if not isinstance(entry, dict):
-        return str(entry)
-    keys = ("type", "source", "target", "read_only")
-    return ", ".join(f"{key}: {entry[key]}" for key in keys if key in entry)
-
-
-def _healthcheck_enabled(value: Any) -> bool:
-    if not isinstance(value, dict) or value.get("disable"):
-        return False
-    test = value.get("test")
-    if isinstance(test, list):
-        return bool(test) and test[0] != "NONE"
-    return bool(test)
-
-
-def _env_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
-    return names.get(type(value), "empty" if value is None else type(value).__name__)

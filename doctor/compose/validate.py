@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from doctor.compose.decoding import decoding_problems
@@ -94,7 +93,7 @@ def check_project(files: Sequence[FileInput], active_profiles: Collection[str] =
                 problems.append(
                     _problem(file, path, f'service "{service.name}" depends on undefined service "{other}"')
                 )
-        for section, ref, file, path in service.references:
+        for section, ref, file, path in service.all_references():
             if ref not in declared[section] and not includes:
                 problems.append(
                     _problem(file, path, f'service "{service.name}" refers to undefined {section[:-1]} {ref}')
@@ -151,6 +150,9 @@ class _Service:
         self.profiles: list[str] = []
         self.depends: list[tuple[str, FileInput, PathKey]] = []
         self.references: list[tuple[str, str, FileInput, PathKey]] = []  # section, name, where
+        # Entries at one container path replace each other (the last wins, across files too), so
+        # only the surviving entry's volume must be declared.
+        self.mounts: dict[str, tuple[str | None, FileInput, PathKey]] = {}
 
     def active(self, enabled: Collection[str]) -> bool:
         return not self.profiles or "*" in enabled or any(p in enabled for p in self.profiles)
@@ -184,9 +186,27 @@ class _Service:
                     self.references.append((section, source, file, (*base, section, i)))
         volumes = body.get("volumes")
         for i, entry in enumerate(volumes if isinstance(volumes, list) else ()):
-            source = _volume_source(entry)
-            if source:
-                self.references.append(("volumes", source, file, (*base, "volumes", i)))
+            target = _volume_target(entry)
+            self.mounts[target if target is not None else f"#{len(self.mounts)}"] = (
+                _volume_source(entry),
+                file,
+                (*base, "volumes", i),
+            )
+
+    def all_references(self) -> list[tuple[str, str, FileInput, PathKey]]:
+        volumes = [("volumes", source, file, path) for source, file, path in self.mounts.values() if source]
+        return [*self.references, *volumes]
+
+
+def _volume_target(entry: Any) -> str | None:
+    """The container path of a service's volume entry, as written, or None when it has none."""
+    if isinstance(entry, dict):
+        target = entry.get("target")
+        return target if isinstance(target, str) else None
+    if not isinstance(entry, str):
+        return None
+    parts = entry.split(":")
+    return parts[1] if len(parts) > 1 else parts[0]
 
 
 def _volume_source(entry: Any) -> str | None:
@@ -202,27 +222,6 @@ def _volume_source(entry: Any) -> str | None:
     if len(source) == 1 and source.isalpha():
         return None  # a Windows drive letter: "c:/data" or "c:\\data" is a host path
     return source
-
-
-def check_includes(file: FileInput, directory: Path) -> list[ComposeProblem]:
-    """An ``include:`` or ``extends: {file: …}`` that names a file that is not there stops Compose."""
-    data: dict[str, Any] = file.data if isinstance(file.data, dict) else {}
-    services = data.get("services")
-    services = services if isinstance(services, dict) else {}
-    problems = []
-    for name, body in services.items():
-        extends = body.get("extends") if isinstance(body, dict) else None
-        other = extends.get("file") if isinstance(extends, dict) else None
-        if isinstance(other, str) and "://" not in other and not (directory / other).exists():
-            where: PathKey = ("services", name, "extends", "file")
-            problems.append(_problem(file, where, f"the file {other} that service {name} extends does not exist"))
-    entries = data.get("include")
-    for i, entry in enumerate(entries if isinstance(entries, list) else ()):
-        paths = entry.get("path") if isinstance(entry, dict) else entry
-        for path in paths if isinstance(paths, list) else [paths]:
-            if isinstance(path, str) and "://" not in path and not (directory / path).exists():
-                problems.append(_problem(file, ("include", i), f"the included file {path} does not exist"))
-    return problems
 
 
 def _problem(file: FileInput, path: PathKey, message: str) -> ComposeProblem:

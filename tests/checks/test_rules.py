@@ -42,6 +42,7 @@ FAILING = [
     ),
     pytest.param("socket-volume-undeclared-fail", "linux", "socket-volume-undeclared", Status.FAIL, id="undeclared"),
     pytest.param("socket-volume-mismatch-fail", "linux", "socket-volume-mismatch", Status.FAIL, id="mismatch"),
+    pytest.param("socket-tmpfs-private", "macos", "socket-volume-mismatch", Status.FAIL, id="tmpfs-at-socket-dir"),
     pytest.param(
         "backend-socket-not-mounted-fail", "linux", "backend-socket-not-mounted", Status.FAIL, id="not-mounted"
     ),

@@ -59,7 +59,7 @@ def test_default_files(tmp_path: Path, names: list[str], expected: list[str]) ->
 def test_compose_file_variable_with_separator(tmp_path: Path) -> None:
     directory = project_dir(tmp_path, {"a.yaml": "services: {}\n", "b.yaml": "services: {}\n"})
     env = {"COMPOSE_FILE": "a.yaml;b.yaml", "COMPOSE_PATH_SEPARATOR": ";"}
-    project = load_project(directory, environ=env)
+    project = load_project(None, environ=env, cwd=directory)  # COMPOSE_FILE names are relative to the current directory
     assert project is not None
     assert [Path(f).name for f in project.files] == ["a.yaml", "b.yaml"]
 
@@ -205,13 +205,135 @@ def test_unreadable_file_is_a_problem_for_an_ordinary_user(tmp_path: Path) -> No
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def test_include_and_extends_are_reported_as_not_followed(tmp_path: Path) -> None:
+def test_remote_include_and_extends_are_reported_as_not_followed(tmp_path: Path) -> None:
     compose = (
-        "include:\n  - other.yaml\nservices:\n  backend:\n    extends:\n      file: base.yaml\n      service: app\n"
+        "include:\n  - oci://example.org/stack:1\nservices:\n  backend:\n    extends:\n"
+        "      file: https://example.org/base.yaml\n      service: app\n"
     )
     project = load_project(project_dir(tmp_path, {"compose.yaml": compose}), environ={})
     assert project is not None
     assert [(what, str(origin)) for what, origin in project.not_followed] == [
-        ("include:", "compose.yaml:2"),
-        ("extends: in service backend", "compose.yaml:6"),
+        ("include: oci://example.org/stack:1", "compose.yaml:2"),
+        ("extends: https://example.org/base.yaml in service backend", "compose.yaml:6"),
     ]
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_extends_in_the_same_file_and_another_folder(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  base:\n    image: app\n    environment: {A: base, B: base}\n"
+                "  same:\n    extends: base\n    environment: {B: own}\n"
+                "  other:\n    extends: {file: common/base.yaml, service: tmpl}\n    volumes: [./own:/own]\n"
+            ),
+            "common/base.yaml": "services:\n  tmpl:\n    image: t\n    volumes: [./data:/data]\n    env_file: t.env\n",
+            "common/t.env": "FROM_BASE=1\n",
+        },
+    )
+    project = load_project(root, environ={})
+    assert project is not None and not project.problems
+    assert {k: v.value for k, v in project.services["same"].environment.items()} == {"A": "base", "B": "own"}
+    other = project.services["other"]
+    assert {(m.source, m.target) for m in other.mounts} == {(f"{root}/common/data", "/data"), (f"{root}/own", "/own")}
+    assert other.env("FROM_BASE") == "1"  # the base's env_file, relative to the base's folder
+
+
+def test_include_brings_services_volumes_and_its_own_dotenv(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "compose.yaml": "include: [db/compose.yaml]\nservices:\n  api:\n    image: app\n",
+            "db/compose.yaml": (
+                "services:\n  database:\n    image: postgres\n    environment: [SOCK]\n"
+                "    volumes: [sock:/var/run/postgresql, ./conf:/conf]\nvolumes:\n  sock: {}\n"
+            ),
+            "db/.env": "SOCK=/var/run/postgresql\n",
+        },
+    )
+    project = load_project(root, environ={})
+    assert project is not None and not project.problems
+    database = project.services["database"]
+    assert database.env("SOCK") == "/var/run/postgresql"
+    assert {m.source for m in database.mounts} == {"sock", f"{root}/db/conf"}
+    assert project.volumes["sock"].engine_name == f"{project.name}_sock"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        pytest.param({"compose.yaml": "include: [compose.yaml]\n"}, "include cycle", id="include-cycle"),
+        pytest.param({"compose.yaml": "include: [gone.yaml]\n"}, "does not exist", id="include-missing"),
+        pytest.param(
+            {"compose.yaml": "services:\n  a:\n    extends: nowhere\n"},
+            "service nowhere not found",
+            id="extends-missing",
+        ),
+        pytest.param(
+            {"compose.yaml": "services:\n  a:\n    extends: b\n  b:\n    extends: a\n"}, "loops", id="extends-cycle"
+        ),
+    ],
+)
+def test_include_and_extends_mistakes_are_problems(tmp_path: Path, files: dict[str, str], message: str) -> None:
+    project = load_project(write_tree(tmp_path, files), environ={})
+    assert project is not None
+    assert any(message in p.message for p in project.problems), project.problems
+
+
+@pytest.mark.parametrize(
+    ("flags", "environ", "expected"),
+    [
+        pytest.param((), {}, {"db"}, id="none-active"),
+        pytest.param(("debug",), {}, {"db", "tools"}, id="flag"),
+        pytest.param((), {"COMPOSE_PROFILES": "debug,x"}, {"db", "tools"}, id="variable"),
+        pytest.param(("x",), {"COMPOSE_PROFILES": "debug"}, {"db"}, id="flag-replaces-variable"),
+        pytest.param(("*",), {}, {"db", "tools"}, id="star"),
+    ],
+)
+def test_profiles(tmp_path: Path, flags: tuple[str, ...], environ: dict[str, str], expected: set[str]) -> None:
+    compose = "services:\n  db:\n    image: postgres\n  tools:\n    image: t\n    profiles: [debug]\n"
+    project = load_project(write_tree(tmp_path, {"compose.yaml": compose}), environ=environ, profiles=flags)
+    assert project is not None
+    assert set(project.services) == expected
+    assert project.inactive_services == sorted({"db", "tools"} - expected)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param({"PASS": "shell"}, "shell", id="from-shell"),
+        pytest.param({}, "dotenv", id="from-dotenv"),
+    ],
+)
+def test_pass_through_environment(tmp_path: Path, environ: dict[str, str], expected: str) -> None:
+    compose = "services:\n  a:\n    image: x\n    env_file: a.env\n    environment: [PASS, NOWHERE]\n"
+    files = {"compose.yaml": compose, ".env": "PASS=dotenv\n", "a.env": "NOWHERE=from-env-file\n"}
+    project = load_project(write_tree(tmp_path, files), environ=environ)
+    assert project is not None
+    service = project.services["a"]
+    assert service.env("PASS") == expected
+    assert service.env("NOWHERE") is None  # set nowhere: Compose drops it, and the env_file value with it
+
+
+def test_service_tmpfs_is_a_mount_of_type_tmpfs(tmp_path: Path) -> None:
+    compose = "services:\n  db:\n    image: postgres\n    tmpfs: ['/var/run/postgresql:size=1m', /tmp]\n"
+    project = load_project(write_tree(tmp_path, {"compose.yaml": compose}), environ={})
+    assert project is not None
+    mount = project.services["db"].mount_covering("/run/postgresql")
+    assert mount is not None and (mount.type, mount.source, mount.target) == ("tmpfs", None, "/var/run/postgresql")
+
+
+def test_default_file_is_found_in_a_parent_folder(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {"app/compose.yaml": "services:\n  a:\n    image: x\n    volumes: [./d:/d]\n"})
+    (root / "app" / "deep" / "er").mkdir(parents=True)
+    project = load_project(None, environ={}, cwd=root / "app" / "deep" / "er")
+    assert project is not None
+    assert (project.name, project.directory) == ("app", str(root / "app"))
+    assert project.services["a"].mounts[0].source == str(root / "app" / "d")
