@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from doctor import __version__
 from doctor.atomic import Keep, WriteRefused, check_target, existing, write_file
@@ -21,18 +22,40 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-sentence errors: no usage dump, a "did you mean" for a mistyped flag."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cultivate", description="Cultivate deployment tools.")
+    parser = Parser(prog="cultivate", description="Cultivate deployment tools.")
     parser.add_argument("--version", action="version", version=f"cultivate doctor {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_doctor_arguments(
-        commands.add_parser(
-            "doctor",
-            help="find why PostgreSQL and its backend cannot talk over the Unix socket",
-            description="Find why PostgreSQL and its backend cannot talk over the Unix socket, and say what to change.",
-        )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    doctor = commands.add_parser(
+        "doctor",
+        help="find why PostgreSQL and its backend cannot talk over the Unix socket",
+        description="Find why PostgreSQL and its backend cannot talk over the Unix socket, and say what to change.",
     )
+    doctor.add_argument("--version", action="version", version=f"cultivate doctor {__version__}")
+    add_doctor_arguments(doctor)
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description="Print a completion script generated from this parser. "
+        "bash: `source <(cultivate completion bash)`; zsh: `source <(cultivate completion zsh)`.",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"))
     return parser
+
+
+def doctor_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices["doctor"]
+            return found
+    raise LookupError("doctor")
 
 
 def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -178,11 +201,25 @@ def _seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # argparse has printed its one-line message
         return int(exc.code or 0)
+    if extra:
+        return _unrecognised(parser, extra)
+    if args.command == "completion":
+        from doctor.completion import script
+
+        sys.stdout.write(script(parser, args.shell))
+        return EXIT_OK
     if args.command != "doctor":
         parser.print_help()
         return EXIT_USAGE
@@ -190,11 +227,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_doctor(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # an input the checks could not read: one sentence, never a traceback
+        return _usage(_os_sentence(exc))
     except Exception as exc:  # a bug must still end in one paragraph, not a traceback
         return _usage(
             f"internal error: {type(exc).__name__}: {exc}. This is a bug in cultivate doctor; "
             "please report it with the command line you ran."
         )
+
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a program a closed pipe stopped
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``--list | head -1``): stop without a word. Python would otherwise
+    complain once more when it flushes stdout at exit, so stdout now points at /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture): nothing to flush
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _os_sentence(exc: OSError) -> str:
+    what = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    return f"cannot read{what}: {reason[:1].lower() + reason[1:]}"
+
+
+def _unrecognised(parser: argparse.ArgumentParser, extra: list[str]) -> int:
+    """An unknown flag, with the nearest real one: `--ofline` → `--offline`."""
+    import difflib
+
+    flag = extra[0]
+    known = [o for a in doctor_parser(parser)._actions for o in a.option_strings if o.startswith("--")]
+    close = difflib.get_close_matches(flag.split("=", 1)[0], known, n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]}?" if close else "; `cultivate doctor --help` lists the flags"
+    return _usage(f"unrecognized argument {flag}{hint}")
 
 
 def doctor_main(argv: Sequence[str] | None = None) -> int:
@@ -209,19 +281,28 @@ def run_doctor(args: argparse.Namespace) -> int:
     from doctor.runner import run_checks
 
     if args.list:
-        for check in CHECKS:
-            print(f"{check.ID:22} {check.SUMMARY}")
+        if args.format == "json":
+            import json
+
+            listed = [{"id": check.ID, "summary": check.SUMMARY} for check in CHECKS]
+            sys.stdout.write(json.dumps({"checks": listed}, indent=2) + "\n")
+        else:
+            for check in CHECKS:
+                sys.stdout.write(f"{check.ID:22} {check.SUMMARY}\n")
         return EXIT_OK
     try:
         checks = select(args.checks)
     except KeyError as exc:
-        return _usage(f"unknown check {exc.args[0]!r}; `cultivate doctor --list` shows them")
+        return _usage(_unknown_check(exc.args[0], [check.ID for check in CHECKS]))
     if (args.yes or args.dry_run) and not args.fix:
         return _usage("--yes and --dry-run go with --fix")
     if args.bundle and not args.bundle.endswith((".tar.gz", ".tgz")):
         return _usage("--bundle needs a file name ending in .tar.gz")
     if args.force and not args.bundle:
         return _usage("--force goes with --bundle")
+    problem = _docker_host_problem(args.docker_host) or _directory_problem(args.project_directory)
+    if problem:
+        return _usage(problem)
     try:
         # Before any work (and before --fix writes anything): a refused output ends the run now.
         check_outputs(args)
@@ -308,6 +389,48 @@ def exit_code(findings: list[Finding], *, strict: bool) -> int:
 
     failing = {Status.FAIL, Status.ERROR} | ({Status.WARN} if strict else set())
     return EXIT_PROBLEMS if any(f.status in failing for f in findings) else EXIT_OK
+
+
+ENGINE_SCHEMES = ("unix", "tcp", "ssh")
+
+
+def _docker_host_problem(url: str | None) -> str | None:
+    """docker-py would read http:// as plain TCP and fail later with a misleading cause."""
+    if not url:
+        return None
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme in ENGINE_SCHEMES:
+        return None
+    named = f"scheme {scheme}://" if sep else "no scheme"
+    return (
+        f"--docker-host {url} has {named}, which the doctor does not support; "
+        "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST"
+    )
+
+
+def _directory_problem(directory: str | None) -> str | None:
+    """A project directory that exists but cannot be listed is one sentence, not a traceback."""
+    path = Path(directory or os.getcwd())
+    try:
+        if not stat.S_ISDIR(os.stat(path).st_mode):
+            return None  # the context says it is not a directory
+        os.listdir(path)
+    except FileNotFoundError:
+        return None  # the context says it does not exist
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"cannot read the project directory {path}: {reason.lower()}"
+    return None
+
+
+def _unknown_check(name: str, known: list[str]) -> str:
+    import difflib
+
+    if Path(name).is_file() or name.endswith((".yaml", ".yml")):
+        return f"{name} is not a check; to read it as a Compose file, use -f {name}"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else "`cultivate doctor --list` shows them"
+    return f"unknown check {name!r}; {hint}"
 
 
 def check_outputs(args: argparse.Namespace) -> None:

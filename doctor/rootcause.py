@@ -57,7 +57,23 @@ def _phrase(finding: Finding) -> str:
         short["container-not-running"] = (
             f"the {exited.group(1)} container {exited.group(2)} with code {exited.group(3)}"
         )
-    return short.get(finding.id, title[0].lower() + title[1:] if title else finding.id)
+    return short.get(finding.id, _lower_first(title) if title else finding.id)
+
+
+def _lower_first(text: str) -> str:
+    """Lower only an ordinary capitalised word ("Cannot"), never a name ("PostgreSQL",
+    "Compose.yaml", "db")."""
+    word = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if re.fullmatch(r"[A-Z][a-z]+", word) else text
+
+
+def _upper_first(text: str) -> str:
+    """Capitalise only a phrase of ours ("the socket…"); a path or a service name keeps its case."""
+    word = text.split(" ", 1)[0]
+    return text[0].upper() + text[1:] if word in _OUR_WORDS else text
+
+
+_OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "postgresql"})
 
 
 def _count(finding: Finding) -> str:
@@ -88,7 +104,7 @@ def find_root_cause(findings: list[Finding]) -> RootCause | None:
         first = next((f for f in problems if f.status is Status.FAIL), problems[0])
         chain = [first]
     statement = " → ".join(_phrase(f) for f in chain)
-    statement = statement[0].upper() + statement[1:]
+    statement = _upper_first(statement)
     lead = next((f for f in chain if f.remedy is not None), chain[0])
     next_step = lead.remedy.summary if lead.remedy is not None else lead.title
     works_now = any(f.id == "socket-vantage" and f.status is Status.OK for f in findings)

@@ -32,7 +32,7 @@ def test_no_input_exits_2_and_says_where_it_looked(cli: object, tmp_path: Path) 
         pytest.param(["--env-file", "/no/such/env"], "does not exist", id="missing-env-file"),
         pytest.param(["--project-directory", "/no/such/dir"], "does not exist", id="missing-dir"),
         pytest.param(["no-such-check"], "unknown check", id="unknown-check"),
-        pytest.param(["--frobnicate"], "unrecognized arguments", id="unknown-flag"),
+        pytest.param(["--frobnicate"], "unrecognized argument --frobnicate;", id="unknown-flag"),
         pytest.param(["--port", "99999"], "outside 1-65535", id="bad-port"),
         pytest.param(["--timeout", "abc"], "not a number", id="bad-timeout"),
         pytest.param(["--format", "xml"], "invalid choice", id="bad-format"),

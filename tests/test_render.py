@@ -41,10 +41,10 @@ def test_plain_when_not_a_terminal_and_colour_when_forced() -> None:
     assert "\x1b[" in render_text("always")
 
 
-def test_no_color_environment_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_color_always_wins_over_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    text = render_text("always")
-    assert "\x1b[31m" not in text and "\x1b[1;31m" not in text
+    assert "\x1b[1;31m" in render_text("always")
+    assert "\x1b[" not in render_text("never")
 
 
 def test_glyphs_and_summary() -> None:

@@ -28,7 +28,8 @@ STYLES = {
 
 def make_console(stream: IO[str], color: str) -> Console:
     if color == "always":
-        return Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
+        # An explicit --color always wins over NO_COLOR (rich would otherwise honour the variable).
+        return Console(file=stream, force_terminal=True, no_color=False, highlight=False, soft_wrap=True)
     if color == "never":
         return Console(
             file=stream, no_color=True, highlight=False, soft_wrap=True, force_terminal=False, color_system=None
