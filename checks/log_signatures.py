@@ -143,10 +143,7 @@ class SignatureHits:
         stamp_now = timestamp_of(line)
         previous = self._previous
         continues = (
-            previous is not None
-            and not previous[2]
-            and 0 < number - previous[0] <= 2
-            and previous[1] == stamp_now
+            previous is not None and not previous[2] and 0 < number - previous[0] <= 2 and previous[1] == stamp_now
         )
         self.events += 0 if continues else 1
         self._previous = (number, stamp_now, bool(_EVENT_END.search(line)))
@@ -302,6 +299,9 @@ TITLES = {
 }
 
 
+_EVENTS = {True: "event", False: "events"}
+
+
 def findings_for(scan: LogScan) -> Iterator[Finding]:
     for finding_id in (SOCKET_FAILED, DATA_DIR, CANNOT_CONNECT):
         hits = scan.hits.get(finding_id)
@@ -317,7 +317,7 @@ def findings_for(scan: LogScan) -> Iterator[Finding]:
         yield Finding(
             finding_id,
             Status.FAIL,
-            f"{TITLES[finding_id]}: {LABELS[cause]} ({hits.events} event(s) in {scan.source}{span})",
+            f"{TITLES[finding_id]}: {LABELS[cause]} ({hits.events} {_EVENTS[hits.events == 1]} in {scan.source}{span})",
             f"Cause ({cause}): {explanation}. Seen in {hits.count} log line(s).",
             tuple(hits.examples),
             Remedy(remedy),

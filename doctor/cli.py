@@ -9,7 +9,7 @@ import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from doctor import __version__
 from doctor.atomic import Keep, WriteRefused, check_target, existing, write_file
@@ -328,17 +328,19 @@ def run_doctor(args: argparse.Namespace) -> int:
         since=args.since,
         tokens=bool(args.bundle),
     )
-    try:
-        ctx = build_context(options)
-    except UsageError as exc:
-        return _usage(str(exc))
-    try:
-        for name, what in ((args.output, "the report"), (args.bundle, "the bundle")):
-            if name:
-                refuse_inputs(Path(name), ctx, what)
-    except WriteRefused as exc:
-        return _usage(str(exc))
-    findings = run_checks(ctx, checks)
+    with Progress() as progress:
+        progress("reading the Compose files" + ("" if args.offline else " and reaching the engine"))
+        try:
+            ctx = build_context(options)
+        except UsageError as exc:
+            return _usage(str(exc))
+        try:
+            for name, what in ((args.output, "the report"), (args.bundle, "the bundle")):
+                if name:
+                    refuse_inputs(Path(name), ctx, what)
+        except WriteRefused as exc:
+            return _usage(str(exc))
+        findings = run_checks(ctx, checks, progress)
     fix = None
     if args.fix:
         from doctor.fixflow import run_fix
@@ -363,6 +365,30 @@ def run_doctor(args: argparse.Namespace) -> int:
     if fix is not None and fix.failed:
         return _usage(fix.message)
     return exit_code(findings, strict=args.strict)
+
+
+class Progress:
+    """One transient line on stderr while the doctor waits (the engine, a probe, a large log),
+    only when stderr is a terminal: a pipe or a log file gets nothing."""
+
+    def __init__(self) -> None:
+        self._status: Any = None
+
+    def __enter__(self) -> Progress:
+        if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+            from rich.console import Console
+
+            self._status = Console(stderr=True, highlight=False).status("cultivate doctor: starting")
+            self._status.start()
+        return self
+
+    def __call__(self, message: str) -> None:
+        if self._status is not None:
+            self._status.update(f"cultivate doctor: {message}")
+
+    def __exit__(self, *_: object) -> None:
+        if self._status is not None:
+            self._status.stop()
 
 
 def render(args: argparse.Namespace, target: Target, findings: list[Finding], fix: FixSummary | None) -> str:

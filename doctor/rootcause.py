@@ -38,7 +38,7 @@ class RootCause:
 
 def _phrase(finding: Finding) -> str:
     where = f" ({finding.evidence[0].source})" if finding.evidence and ":" in finding.evidence[0].source else ""
-    title = re.sub(r" \(\d+ event\(s\) in .*\)$|\s*\([^()]*\)$", "", finding.title)  # drop the trailing aside
+    title = re.sub(r" \(\d+ events? in .*\)$|\s*\([^()]*\)$", "", finding.title)  # drop the trailing aside
     exited = re.match(r"(\S+) \(.*\) is not running: (\w+), exit code (-?\d+)", finding.title)
     short = {
         "socket-host-path": f"the socket directory is a host folder{where}",
@@ -77,7 +77,7 @@ _OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "postgresql
 
 
 def _count(finding: Finding) -> str:
-    match = re.search(r"\((\d+) event\(s\) in [^,)]+(?:, (?:at )?([^)]*?))?\)$", finding.title)
+    match = re.search(r"\((\d+) events? in [^,)]+(?:, (?:at )?([^)]*?))?\)$", finding.title)
     if not match:
         return ""
     since = match.group(2).split(" to ")[0] if match.group(2) else ""

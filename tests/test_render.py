@@ -47,11 +47,60 @@ def test_explicit_color_always_wins_over_no_color(monkeypatch: pytest.MonkeyPatc
     assert "\x1b[" not in render_text("never")
 
 
-def test_glyphs_and_summary() -> None:
+def test_problems_in_full_passes_and_skips_collapsed() -> None:
     text = render_text("never", verbose=False)
-    assert "✗ " in text and "✓ fine" in text and "– skipped" in text
-    assert text.rstrip().endswith("1 failed, 1 passed, 1 skipped")
+    assert "✗ " in text and "✓ 1 passed: c" in text and "– 1 skipped: c (skipped)" in text
+    assert "✓ fine" not in text  # a pass is a name on the summary line, not a line of its own
     assert "db.log:3" not in text  # evidence only with -v
+    verbose = render_text("never", verbose=True)
+    assert "✓ fine (ok-x)" in verbose and "– skipped (skip-x)" in verbose and "1.5 ms" in verbose
+
+
+def test_the_verdict_opens_and_closes_the_report() -> None:
+    lines = render_text("never", verbose=False).rstrip().splitlines()
+    block = [
+        "Status: FAIL (1 failed, 1 passed, 1 skipped)",
+        f"Root cause: {MARKUP}",
+        "Next step: do [this]",
+        "Rests on: log-x",
+    ]
+    assert lines[-4:] == block
+    start = lines.index(block[0])
+    assert lines[start : start + 4] == block
+    assert start < 5  # under the header
+
+
+@pytest.mark.parametrize(
+    ("findings", "present", "absent"),
+    [
+        pytest.param(
+            [Finding("engine-unreachable", Status.WARN, "Cannot reach the engine", remedy=Remedy("Start it.")),
+             Finding("ok-x", Status.OK, "fine", check="socket-mounts"),
+             Finding("skip-x", Status.SKIP, "No --log-file given", check="log-signatures")],
+            ["Warnings: Cannot reach the engine (engine-unreachable)", "Next step: Start it.",
+             "Examined, no problem: socket-mounts", "Not examined: log-signatures (no --log-file given)"],
+            ["Root cause"],
+            id="warning-only-has-no-root-cause",
+        ),
+        pytest.param(
+            [Finding("ok-x", Status.OK, "fine", check="socket-mounts"),
+             Finding("skip-x", Status.SKIP, "The engine was not reached (see engine)", check="containers"),
+             Finding("skip-y", Status.SKIP, "The engine was not reached (see engine)", check="container-logs")],
+            ["Status: OK", "Examined, no problem: socket-mounts",
+             "Not examined: containers, container-logs (the engine was not reached)"],
+            ["Root cause", "Next step"],
+            id="passing-says-what-was-examined",
+        ),
+    ],
+)  # fmt: skip
+def test_no_root_cause_without_a_failure(findings: list[Finding], present: list[str], absent: list[str]) -> None:
+    stream = io.StringIO()
+    render_terminal(make_console(stream, "never"), TARGET, findings)
+    text = stream.getvalue()
+    for line in present:
+        assert line in text
+    for word in absent:
+        assert word not in text
 
 
 def test_ascii_glyphs_when_the_stream_cannot_encode_them() -> None:

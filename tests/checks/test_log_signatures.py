@@ -253,7 +253,7 @@ def test_counts_and_time_span_over_repeated_failures() -> None:
     ]
     scan = scan_lines(lines, "db")
     finding = next(findings_for(scan))
-    assert "14 event(s)" in finding.title
+    assert "14 events" in finding.title
     assert "2024-05-01 09:12:00.000 UTC to 2024-05-01 09:25:00.000 UTC" in finding.title
     assert len(finding.evidence) == 4
 
@@ -281,7 +281,7 @@ START_FAILURE = [
 )  # fmt: skip
 def test_counts_events_not_lines(lines: list[str], events: int, line_count: int) -> None:
     finding = next(findings_for(scan_lines(lines, "db")))
-    assert f"({events} event(s) in db" in finding.title
+    assert f"({events} event{'' if events == 1 else 's'} in db" in finding.title
     assert f"Seen in {line_count} log line(s)." in finding.detail
 
 
