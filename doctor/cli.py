@@ -16,6 +16,7 @@ from doctor.atomic import Keep, WriteRefused, check_target, existing, write_file
 from doctor.render import FORMATS
 
 if TYPE_CHECKING:
+    from doctor.context import Context
     from doctor.fixflow import FixSummary
     from doctor.models import Finding, Target
 
@@ -61,6 +62,7 @@ def doctor_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checks", nargs="*", metavar="CHECK", help="run only these checks (see --list)")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
+    parser.add_argument("--schema", action="store_true", help="print the JSON Schema of --format json and exit")
     compose = parser.add_argument_group("Compose input (read as docker compose reads it)")
     compose.add_argument(
         "-f", "--file", action="append", default=[], metavar="FILE", type=_path, help="Compose file; repeatable"
@@ -215,6 +217,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(exc.code or 0)
     if extra:
         return _unrecognised(parser, extra)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "completion":
         from doctor.completion import script
 
@@ -280,6 +283,11 @@ def run_doctor(args: argparse.Namespace) -> int:
     from doctor.outputs import refuse_inputs
     from doctor.runner import run_checks
 
+    if args.schema:
+        from doctor.schema import report_schema_text
+
+        sys.stdout.write(report_schema_text())
+        return EXIT_OK
     if args.list:
         if args.format == "json":
             import json
@@ -354,7 +362,7 @@ def run_doctor(args: argparse.Namespace) -> int:
             write_bundle(ctx, findings, Path(args.bundle), fix=fix, replace=args.force)
         except WriteRefused as exc:
             return _usage(str(exc))
-    report = render(args, ctx.target(findings), findings, fix)
+    report = render(args, ctx.target(findings), findings, fix, command_line(args, ctx))
     if args.output:
         try:
             write_report(Path(args.output), report)
@@ -391,15 +399,28 @@ class Progress:
             self._status.stop()
 
 
-def render(args: argparse.Namespace, target: Target, findings: list[Finding], fix: FixSummary | None) -> str:
+def command_line(args: argparse.Namespace, ctx: Context) -> str:
+    """The command as typed, redacted like everything else (a password in --docker-host…)."""
+    import shlex
+
+    return ctx.redactor.text(shlex.join(["cultivate", *getattr(args, "argv", [])]), "the command line")
+
+
+def render(
+    args: argparse.Namespace,
+    target: Target,
+    findings: list[Finding],
+    fix: FixSummary | None,
+    command: str | None = None,
+) -> str:
     if args.format == "json":
         from doctor.render.json_report import render_json
 
-        return render_json(target, findings, fix)
+        return render_json(target, findings, fix, command_line=command)
     if args.format == "markdown":
         from doctor.render.markdown import render_markdown
 
-        return render_markdown(target, findings, fix)
+        return render_markdown(target, findings, fix, command_line=command)
     from doctor.render.terminal import make_console, render_terminal
 
     if args.output:

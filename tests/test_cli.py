@@ -63,7 +63,7 @@ def test_json_schema(cli: object) -> None:
     report = json.loads(result.out)
     assert report["schema"] == 1
     assert set(report) == {
-        "schema", "tool", "generated_at", "target", "status", "fingerprint", "root_cause", "summary", "findings", "fix",
+        "schema", "tool", "generated_at", "command_line", "target", "status", "fingerprint", "root_cause", "summary", "findings", "fix",
     }  # fmt: skip
     assert report["fix"] is None
     assert report["root_cause"]["findings"][0] == "socket-host-path"

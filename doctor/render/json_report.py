@@ -49,13 +49,18 @@ def fix_dict(fix: FixSummary | None) -> dict[str, Any] | None:
 
 
 def report_dict(
-    target: Target, findings: list[Finding], generated_at: datetime | None = None, fix: FixSummary | None = None
+    target: Target,
+    findings: list[Finding],
+    generated_at: datetime | None = None,
+    fix: FixSummary | None = None,
+    command_line: str | None = None,
 ) -> dict[str, Any]:
     generated = (generated_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     return {
         "schema": SCHEMA,
         "tool": {"name": "cultivate doctor", "version": __version__},
         "generated_at": generated,
+        "command_line": command_line,
         "target": {
             "os": target.os,
             "os_source": target.os_reason,
@@ -86,5 +91,8 @@ def _root_cause(findings: list[Finding]) -> dict[str, Any] | None:
     }
 
 
-def render_json(target: Target, findings: list[Finding], fix: FixSummary | None = None) -> str:
-    return json.dumps(report_dict(target, findings, fix=fix), indent=2, ensure_ascii=False) + "\n"
+def render_json(
+    target: Target, findings: list[Finding], fix: FixSummary | None = None, *, command_line: str | None = None
+) -> str:
+    report = report_dict(target, findings, fix=fix, command_line=command_line)
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
