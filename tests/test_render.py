@@ -116,3 +116,20 @@ def test_every_format_takes_the_same_findings() -> None:
     markdown = render_markdown(TARGET, FINDINGS)
     assert "\\[ERROR\\]" in markdown  # escaped outside code blocks
     assert f"db.log:3: {MARKUP}" in markdown  # verbatim inside the evidence block
+
+
+def test_markdown_is_plain_commonmark_ordered_by_severity() -> None:
+    findings = [
+        Finding("ok-x", Status.OK, "fine", check="a"),
+        Finding("warn-x", Status.WARN, "careful", check="b", remedy=Remedy("Run `finch vm start` first.")),
+        Finding("skip-x", Status.SKIP, "skipped", check="c"),
+        Finding("fail-x", Status.FAIL, "broken", check="d"),
+    ]
+    text = render_markdown(TARGET, findings, command_line="cultivate doctor --target-os macos")
+    assert "<" not in text.replace("\\<", "")  # no HTML (<sub>): Jira's Markdown shows it as text
+    assert "`finch vm start`" in text and "\\`" not in text  # a command stays a code span
+    assert text.index("`fail-x`") < text.index("`warn-x`") < text.index("## Other checks")
+    assert "| OK | `a` | fine (`ok-x`) |" in text and "| SKIP | `c` | skipped (`skip-x`) |" in text
+    assert "| Generated | " in text and "| Doctor | cultivate doctor " in text
+    assert "```sh\ncultivate doctor --target-os macos\n```" in text
+    assert "`cultivate explain fail-x` (docs/findings/fail-x.md)" in text
