@@ -61,7 +61,7 @@ def test_exit_codes(cli: object, directory: Path, extra: list[str], code: int) -
 def test_json_schema(cli: object) -> None:
     result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "json", "--offline")  # type: ignore[operator]
     report = json.loads(result.out)
-    assert report["schema"] == 1
+    assert report["schema"] == 2
     assert set(report) == {
         "schema", "tool", "generated_at", "command_line", "target", "status", "fingerprint", "root_cause", "summary", "findings", "fix",
     }  # fmt: skip
@@ -75,8 +75,10 @@ def test_json_schema(cli: object) -> None:
     finding = next(f for f in report["findings"] if f["id"] == "socket-host-path")
     assert set(finding) == {"id", "check", "status", "title", "detail", "evidence", "remedy", "duration_ms"}
     assert finding["check"] == "socket-mounts"
-    assert set(finding["remedy"]) == {"summary", "diff", "commands"}
-    assert "finch volume inspect guide-incorrect_db_socket" in finding["remedy"]["commands"]
+    assert set(finding["remedy"]) == {"summary", "diff", "steps", "verify"}
+    assert "finch volume inspect guide-incorrect_db_socket" in finding["remedy"]["verify"]
+    recreate = "finch compose -p guide-incorrect up -d --force-recreate"
+    assert {"command": recreate, "stops_service": True, "moves_data": False} in finding["remedy"]["steps"]
     assert {f["status"] for f in report["findings"]} <= {"ok", "info", "warn", "fail", "skip", "error"}
 
 

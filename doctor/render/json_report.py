@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from doctor import __version__
-from doctor.models import Finding, Target, overall_status, summary_counts
+from doctor.models import Finding, Remedy, Target, overall_status, summary_counts
 from doctor.rootcause import find_root_cause
 
 if TYPE_CHECKING:
     from doctor.fixflow import FixSummary
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a remedy's `commands` split into `steps` (change, in order) and `verify` (read-only)
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -25,10 +25,19 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "title": finding.title,
         "detail": finding.detail,
         "evidence": [{"source": e.source, "text": e.text} for e in finding.evidence],
-        "remedy": None
-        if remedy is None
-        else {"summary": remedy.summary, "diff": remedy.diff, "commands": list(remedy.commands)},
+        "remedy": None if remedy is None else remedy_dict(remedy),
         "duration_ms": finding.duration_ms,
+    }
+
+
+def remedy_dict(remedy: Remedy) -> dict[str, Any]:
+    return {
+        "summary": remedy.summary,
+        "diff": remedy.diff,
+        "steps": [
+            {"command": s.command, "stops_service": s.stops_service, "moves_data": s.moves_data} for s in remedy.steps
+        ],
+        "verify": list(remedy.verify),
     }
 
 

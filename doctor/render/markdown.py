@@ -121,8 +121,11 @@ def _finding(finding: Finding) -> str:
         parts.append(f"**Remedy:** {md_prose(remedy.summary)}\n\n")
         if remedy.diff:
             parts.append(_fence(remedy.diff, "diff") + "\n")
-        if remedy.commands:
-            parts.append("Commands:\n\n" + _fence("\n".join(remedy.commands), "sh") + "\n")
+        if remedy.steps:
+            marked = [f"{s.command}  # {s.marks}" if s.marks else s.command for s in remedy.steps]
+            parts.append("Steps, in order (these change the deployment):\n\n" + _fence("\n".join(marked), "sh") + "\n")
+        if remedy.verify:
+            parts.append("Verify (read-only):\n\n" + _fence("\n".join(remedy.verify), "sh") + "\n")
     timing = f", {finding.duration_ms} ms" if finding.duration_ms is not None else ""
     parts.append(
         f"Check `{finding.check}`{timing}. About this finding: `cultivate explain {finding.id}` "

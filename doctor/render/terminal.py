@@ -165,8 +165,15 @@ def _finding(out: _Printer, finding: Finding, glyphs: dict[Status, str], verbose
         return
     out.para(Text.assemble(("fix: ", "bold"), remedy.summary), first=INDENT, rest=INDENT + "  ")
     _diff(out, remedy.diff, INDENT + "  ")
-    for command in remedy.commands:
-        out.verbatim(Text(f"{INDENT}  $ {command}", style="cyan"))
+    if remedy.steps:
+        out.para(Text("steps, in order (these change the deployment):", style="bold"), first=INDENT + "  ")
+        for step in remedy.steps:
+            marks = Text(f"  # {step.marks}", style="bold yellow") if step.marks else Text()
+            out.verbatim(Text(f"{INDENT}  $ {step.command}", style="cyan") + marks)
+    if remedy.verify:
+        out.para(Text("verify (read-only):", style="bold"), first=INDENT + "  ")
+        for command in remedy.verify:
+            out.verbatim(Text(f"{INDENT}  $ {command}", style="cyan"))
 
 
 def _collapsed(out: _Printer, findings: list[Finding], glyphs: dict[Status, str]) -> None:
