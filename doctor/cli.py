@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--version", action="version", version=f"cultivate doctor {__version__}")
     add_doctor_arguments(doctor)
+    explain = commands.add_parser(
+        "explain",
+        help="print a finding's page: what it means, the rule, the remedy, how to verify, look-alikes",
+        description="Print the page of a finding id (the same text as docs/findings/ID.md).",
+    )
+    explain.add_argument("finding_id", metavar="ID", nargs="?", help="a finding id, as in a report; none lists them")
     completion = commands.add_parser(
         "completion",
         help="print a shell completion script (bash or zsh)",
@@ -223,6 +229,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
         sys.stdout.write(script(parser, args.shell))
         return EXIT_OK
+    if args.command == "explain":
+        return explain(args.finding_id)
     if args.command != "doctor":
         parser.print_help()
         return EXIT_USAGE
@@ -239,6 +247,24 @@ def _main(argv: Sequence[str] | None) -> int:
             f"internal error: {type(exc).__name__}: {exc}. This is a bug in cultivate doctor; "
             "please report it with the command line you ran."
         )
+
+
+def explain(finding_id: str | None) -> int:
+    import difflib
+
+    from doctor.findings import page, page_ids
+
+    if not finding_id:
+        sys.stdout.write("".join(f"{known}\n" for known in page_ids()))
+        return EXIT_OK
+    text = page(finding_id)
+    if text is None:
+        close = difflib.get_close_matches(finding_id, page_ids(), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "`cultivate explain` lists them"
+        print(f"cultivate explain: no page for {finding_id!r}; {hint}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(text)
+    return EXIT_OK
 
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a program a closed pipe stopped

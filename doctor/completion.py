@@ -67,6 +67,7 @@ _cultivate() {{
     fi
     case "$sub" in
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")); return ;;
+    explain) COMPREPLY=($(compgen -W "$(cultivate explain 2>/dev/null)" -- "$cur")); return ;;
     doctor) ;;
     *) return ;;
     esac
@@ -116,11 +117,12 @@ _cultivate() {{
     local context state line
     if (( CURRENT == 2 )); then
         _values 'command' 'doctor[find why PostgreSQL and its backend cannot talk over the socket]' \\
-            'completion[print a shell completion script]'
+            'explain[print a finding page]' 'completion[print a shell completion script]'
         return
     fi
     case "$words[2]" in
     completion) _values 'shell' bash zsh ;;
+    explain) _values 'finding' ${{(f)"$(cultivate explain 2>/dev/null)"}} ;;
     doctor)
         shift words; (( CURRENT-- ))
         _arguments -s \\
