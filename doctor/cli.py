@@ -47,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the page of a finding id (the same text as docs/findings/ID.md).",
     )
     explain.add_argument("finding_id", metavar="ID", nargs="?", help="a finding id, as in a report; none lists them")
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two runs (bundles or JSON reports)",
+        description="Print findings that appeared, disappeared or changed status between two runs, each a "
+        "bundle (.tar.gz) or a JSON report, and changed mounts (bundles). Exit 0 when nothing changed, 1 when "
+        "something did, 2 when an input cannot be read.",
+    )
+    diff.add_argument("before", metavar="A", type=_path)
+    diff.add_argument("after", metavar="B", type=_path)
     completion = commands.add_parser(
         "completion",
         help="print a shell completion script (bash or zsh)",
@@ -127,6 +136,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     fixing.add_argument("--yes", action="store_true", help="with --fix: apply without asking")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the diff, change nothing")
     fixing.add_argument("--bundle", metavar="FILE.tar.gz", type=_path, help="write a redacted support bundle")
+    fixing.add_argument(
+        "--from-bundle",
+        metavar="FILE.tar.gz",
+        type=_path,
+        help="re-read a bundle: re-run the checks its files allow, take the rest as recorded",
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
     output.add_argument("-o", "--output", metavar="FILE", type=_path, help="write the report to FILE (atomically)")
@@ -231,6 +246,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_OK
     if args.command == "explain":
         return explain(args.finding_id)
+    if args.command == "diff":
+        return diff_runs(args.before, args.after)
     if args.command != "doctor":
         parser.print_help()
         return EXIT_USAGE
@@ -247,6 +264,20 @@ def _main(argv: Sequence[str] | None) -> int:
             f"internal error: {type(exc).__name__}: {exc}. This is a bug in cultivate doctor; "
             "please report it with the command line you ran."
         )
+
+
+def diff_runs(before: str, after: str) -> int:
+    from doctor.readback import BundleUnreadable
+    from doctor.reportdiff import load, render
+
+    try:
+        runs = load(before), load(after)
+    except BundleUnreadable as exc:
+        print(f"cultivate diff: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    text, changed = render(*runs)
+    sys.stdout.write(text)
+    return EXIT_PROBLEMS if changed else EXIT_OK
 
 
 def explain(finding_id: str | None) -> int:
@@ -328,6 +359,8 @@ def run_doctor(args: argparse.Namespace) -> int:
         checks = select(args.checks)
     except KeyError as exc:
         return _usage(_unknown_check(exc.args[0], [check.ID for check in CHECKS]))
+    if args.from_bundle:
+        return from_bundle(args)
     if (args.yes or args.dry_run) and not args.fix:
         return _usage("--yes and --dry-run go with --fix")
     if args.bundle and not args.bundle.endswith((".tar.gz", ".tgz")):
@@ -385,9 +418,13 @@ def run_doctor(args: argparse.Namespace) -> int:
         from doctor.bundle import write_bundle
 
         try:
-            write_bundle(ctx, findings, Path(args.bundle), fix=fix, replace=args.force)
+            write_bundle(
+                ctx, findings, Path(args.bundle), fix=fix, replace=args.force, command_line=command_line(args, ctx)
+            )
         except WriteRefused as exc:
             return _usage(str(exc))
+        size = Path(args.bundle).stat().st_size
+        print(f"cultivate doctor: wrote the bundle {args.bundle} ({_size(size)})", file=sys.stderr)
     report = render(args, ctx.target(findings), findings, fix, command_line(args, ctx))
     if args.output:
         try:
@@ -423,6 +460,46 @@ class Progress:
     def __exit__(self, *_: object) -> None:
         if self._status is not None:
             self._status.stop()
+
+
+def _size(size: int) -> str:
+    return (
+        f"{size} bytes"
+        if size < 1024
+        else f"{size / 1024:.1f} KiB"
+        if size < 1024 * 1024
+        else f"{size / 1048576:.1f} MiB"
+    )
+
+
+def from_bundle(args: argparse.Namespace) -> int:
+    """Render a bundle's findings again: the file checks re-run, the rest as recorded."""
+    from doctor.readback import BundleUnreadable, reread
+
+    if args.fix or args.bundle:
+        return _usage("--from-bundle reads a bundle only; it cannot go with --fix or --bundle")
+    try:
+        again = reread(args.from_bundle)
+    except BundleUnreadable as exc:
+        return _usage(str(exc))
+    selected = set(args.checks)
+    findings = [f for f in again.findings if not selected or f.check in selected]
+    parts = [f"ran again from the bundle's files: {', '.join(again.rerun) or 'none'}"]
+    parts.append(f"recorded evidence: {', '.join(again.recorded) or 'none'}")
+    if again.differed:
+        parts.append(
+            f"recorded, because the re-run differed (a variable not in the bundle?): {', '.join(again.differed)}"
+        )
+    print(f"cultivate doctor: re-read {args.from_bundle}; " + "; ".join(parts), file=sys.stderr)
+    report = render(args, again.target, findings, None, None)
+    if args.output:
+        try:
+            write_report(Path(args.output), report)
+        except WriteRefused as exc:
+            return _usage(str(exc))
+    elif report:
+        sys.stdout.write(report)
+    return exit_code(findings, strict=args.strict)
 
 
 def command_line(args: argparse.Namespace, ctx: Context) -> str:
