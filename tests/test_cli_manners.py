@@ -187,3 +187,15 @@ def test_zsh_completion_parses() -> None:
         ["zsh", "-n"], input=run("completion", "zsh").stdout, text=True, capture_output=True, timeout=30, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_list_as_json(cli: object) -> None:
+    import json
+
+    from checks import CHECKS
+
+    result = cli("--list", "--format", "json")  # type: ignore[operator]
+    assert result.code == 0
+    listed = json.loads(result.out)["checks"]
+    assert [c["id"] for c in listed] == [c.ID for c in CHECKS]
+    assert all(c["summary"] for c in listed)
