@@ -79,7 +79,7 @@ _cultivate() {{
         COMPREPLY=($(compgen -W "{checks}" -- "$cur"))
     fi
 }}
-complete -F _cultivate cultivate
+complete -o default -F _cultivate cultivate
 """
 
 

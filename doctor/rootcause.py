@@ -64,7 +64,7 @@ def _lower_first(text: str) -> str:
     """Lower only an ordinary capitalised word ("Cannot"), never a name ("PostgreSQL",
     "Compose.yaml", "db")."""
     word = text.split(" ", 1)[0]
-    return text[0].lower() + text[1:] if re.fullmatch(r"[A-Z][a-z]+", word) else text
+    return text[0].lower() + text[1:] if word in _OUR_CAPITALS else text
 
 
 def _upper_first(text: str) -> str:
@@ -73,7 +73,9 @@ def _upper_first(text: str) -> str:
     return text[0].upper() + text[1:] if word in _OUR_WORDS else text
 
 
-_OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "postgresql"})
+_OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "every", "server", "engine", "something"})
+# The doctor's own sentence starts; a service called "Backend" is a name and keeps its capital.
+_OUR_CAPITALS = frozenset(word.capitalize() for word in _OUR_WORDS)
 
 
 def _count(finding: Finding) -> str:

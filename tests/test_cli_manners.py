@@ -143,7 +143,11 @@ def test_names_keep_their_case_in_the_root_cause() -> None:
     from doctor.models import Finding, Status
     from doctor.rootcause import find_root_cause
 
-    for title in ("compose.yaml: cannot read the file: Permission denied", "db keeps restarting"):
+    for title in (
+        "compose.yaml: cannot read the file: Permission denied",
+        "db keeps restarting",
+        "Backend keeps restarting",
+    ):
         cause = find_root_cause([Finding("some-problem", Status.FAIL, title)])
         assert cause is not None
         assert cause.statement == title

@@ -60,5 +60,6 @@ def skip_reasons(skipped: list[Finding]) -> str:
 
 def _reason(title: str) -> str:
     reason = re.sub(r"\s*\([^()]*\)$", "", title)  # "(see engine)", "(the engine's volumes are…)"
-    # Lower an ordinary first word only ("The engine…" → "the engine…"); "--offline" or a name keeps its case.
-    return reason[:1].lower() + reason[1:] if re.match(r"[A-Z][a-z]+\b", reason) else reason
+    # Lower only the doctor's own sentence starts ("The engine…" → "the engine…"); a name keeps its case.
+    word = reason.split(" ", 1)[0]
+    return reason[:1].lower() + reason[1:] if word in ("The", "No", "Engine", "Nothing", "A", "An") else reason
