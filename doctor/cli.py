@@ -478,6 +478,8 @@ def from_bundle(args: argparse.Namespace) -> int:
 
     if args.fix or args.bundle:
         return _usage("--from-bundle reads a bundle only; it cannot go with --fix or --bundle")
+    if args.output and os.path.abspath(args.output) == os.path.abspath(args.from_bundle):
+        return _usage("-o names the bundle being read; the report would replace it")
     try:
         again = reread(args.from_bundle)
     except BundleUnreadable as exc:

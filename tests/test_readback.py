@@ -137,3 +137,11 @@ def test_a_bad_bundle_is_one_sentence(cli: object, tmp_path: Path, make: object,
     assert message in result.err and result.err.count("\n") == 1, result.err
     assert "Traceback" not in result.err
     assert not (tmp_path / "etc").exists()
+
+
+def test_the_report_never_replaces_the_bundle_it_reads(cli: object, tmp_path: Path) -> None:
+    archive, _ = make_bundle(cli, tmp_path, EXAMPLE, "ticket")
+    before = archive.read_bytes()
+    result = cli("--from-bundle", str(archive), "-o", str(archive))  # type: ignore[operator]
+    assert result.code == 2 and "-o names the bundle being read" in result.err
+    assert archive.read_bytes() == before

@@ -133,3 +133,23 @@ def test_markdown_is_plain_commonmark_ordered_by_severity() -> None:
     assert "| Generated | " in text and "| Doctor | cultivate doctor " in text
     assert "```sh\ncultivate doctor --target-os macos\n```" in text
     assert "`cultivate explain fail-x` (docs/findings/fail-x.md)" in text
+
+
+def test_markdown_parses_as_commonmark_with_no_html(cli: object) -> None:
+    # markdown-it-py (rich's own dependency) is a CommonMark parser: no HTML token may appear,
+    # every command is inside a code block or span, and the tables are real tables.
+    from markdown_it import MarkdownIt
+
+    from tests.conftest import REPO
+
+    example = REPO / "examples" / "macos-host-socket"
+    text = cli("--project-directory", str(example), "--target-os", "macos", "--format", "markdown",  # type: ignore[operator]
+               "--log-file", str(example / "logs" / "database.log"))  # fmt: skip
+    tokens = MarkdownIt("commonmark").enable("table").parse(text.out)
+    flat = [t for token in tokens for t in (token, *(token.children or []))]
+    assert not [t for t in flat if t.type in ("html_block", "html_inline")]
+    assert sum(t.type == "table_open" for t in flat) == 2  # the header table and "Other checks"
+    fences = [t.content for t in flat if t.type == "fence"]
+    assert any("finch compose down" in f for f in fences) and any(f.startswith("--- a/compose.yaml") for f in fences)
+    spans = [t.content for t in flat if t.type == "code_inline"]
+    assert "finch vm start" in spans or "cultivate explain socket-host-path" in spans
