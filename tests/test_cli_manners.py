@@ -35,6 +35,12 @@ def run(*args: str, cwd: Path | None = None, user: bool = False, **kwargs: objec
 @pytest.fixture
 def public_dir() -> Iterator[Path]:
     """A directory user nobody can reach (pytest's tmp_path is private to root)."""
+    probe = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", "import doctor.cli"],
+        cwd="/", capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    if probe.returncode != 0:  # the checkout or its venv lies under a folder only root may enter
+        pytest.skip("user nobody cannot run this Python and the doctor from here")
     path = public_tempdir("oncall-")
     yield path
     shutil.rmtree(path)
