@@ -142,12 +142,24 @@ def timestamp_of(line: str) -> str | None:
 @dataclass
 class SignatureHits:
     count: int = 0
+    events: int = 0
     causes: Counter[str] = field(default_factory=Counter)
     first: str | None = None
     last: str | None = None
     examples: list[Evidence] = field(default_factory=list)
+    _previous: tuple[int, str | None, bool] | None = None  # (line number, timestamp, ended the event)
 
-    def add(self, cause: str, line: str, where: str) -> None:
+    def add(self, cause: str, line: str, where: str, number: int = 0) -> None:
+        """One more matching line; a new event unless it continues the last one. PostgreSQL
+        writes one start-up failure as LOG + WARNING + FATAL lines with the same timestamp: one
+        event, not three. A FATAL or PANIC line ends its event."""
+        stamp_now = timestamp_of(line)
+        previous = self._previous
+        continues = (
+            previous is not None and not previous[2] and 0 < number - previous[0] <= 2 and previous[1] == stamp_now
+        )
+        self.events += 0 if continues else 1
+        self._previous = (number, stamp_now, bool(_EVENT_END.search(line)))
         self.count += 1
         self.causes[cause] += 1
         stamp = timestamp_of(line)
@@ -187,10 +199,14 @@ def scan_stream(stream: BinaryIO, source: str) -> LogScan:
     return scan
 
 
+_EVENT_END = re.compile(r"\b(?:FATAL|PANIC):")
+
+
 def _record(scan: LogScan, number: int, line: str) -> None:
     match = classify_line(line)
     if match is not None:
-        scan.hits.setdefault(match.finding, SignatureHits()).add(match.cause, line, f"{scan.source}:{number}")
+        hits = scan.hits.setdefault(match.finding, SignatureHits())
+        hits.add(match.cause, line, f"{scan.source}:{number}", number)
 
 
 CAUSES = {
@@ -307,6 +323,9 @@ TITLES = {
 }
 
 
+_EVENTS = {True: "event", False: "events"}
+
+
 def findings_for(scan: LogScan) -> Iterator[Finding]:
     for finding_id in (SOCKET_FAILED, DATA_DIR, CANNOT_CONNECT, NOT_READY):
         hits = scan.hits.get(finding_id)
@@ -322,8 +341,8 @@ def findings_for(scan: LogScan) -> Iterator[Finding]:
         yield Finding(
             finding_id,
             Status.INFO if finding_id == NOT_READY else Status.FAIL,
-            f"{TITLES[finding_id]}: {LABELS[cause]} ({hits.count} line(s) in {scan.source}{span})",
-            f"Cause ({cause}): {explanation}.",
+            f"{TITLES[finding_id]}: {LABELS[cause]} ({hits.events} {_EVENTS[hits.events == 1]} in {scan.source}{span})",
+            f"Cause ({cause}): {explanation}. Seen in {hits.count} log line(s).",
             tuple(hits.examples),
             Remedy(remedy),
             cause=cause,

@@ -145,18 +145,32 @@ def _version() -> dict[str, str]:
     }
 
 
+def _run(ctx: Context, command_line: str | None) -> dict[str, Any]:
+    """How the run was made, so a reader can tell what the bundle covers (and --from-bundle how)."""
+    options = {key: value for key, value in vars(ctx.options).items() if key != "tokens"}
+    options["project_directory"] = str(options["project_directory"])
+    return {"command_line": command_line, "options": json.loads(json.dumps(options, default=str))}
+
+
 def write_bundle(
-    ctx: Context, findings: list[Finding], path: Path, fix: FixSummary | None = None, *, replace: bool = False
+    ctx: Context,
+    findings: list[Finding],
+    path: Path,
+    fix: FixSummary | None = None,
+    *,
+    replace: bool = False,
+    command_line: str | None = None,
 ) -> None:
     redactor = ctx.redactor
     target = ctx.target(findings)
     # JSON is redacted as data, value by value, so what is written stays valid JSON.
     documents: dict[str, Any] = {
-        "report.json": report_dict(target, findings, fix=fix),
+        "report.json": report_dict(target, findings, fix=fix, command_line=command_line),
+        "run.json": _run(ctx, command_line),
         "version.json": _version(),
         "engine.json": json.loads(json.dumps(_engine_info(ctx), default=str)),
     }
-    texts: dict[str, str] = {"report.md": render_markdown(target, findings, fix)}
+    texts: dict[str, str] = {"report.md": render_markdown(target, findings, fix, command_line=command_line)}
     texts.update(_log_excerpts(ctx, findings))
     files: dict[str, str] = {}
     if ctx.project is not None:
@@ -169,7 +183,8 @@ def write_bundle(
         files["effective-model.json"] = json.dumps(model, indent=2, ensure_ascii=False) + "\n"
     files.update({name: redactor.text(text, name) for name, text in texts.items()})
     for name, document in documents.items():
-        files[name] = json.dumps(redactor.tree(document, name), indent=2, ensure_ascii=False) + "\n"
+        # The doctor's own documents: keys are its schema ("key" names a volume), values are text.
+        files[name] = json.dumps(redactor.tree(document, name, by_key=False), indent=2, ensure_ascii=False) + "\n"
     files["redactions.json"] = json.dumps(redactor.records(), indent=2) + "\n"
     manifest = [
         {"path": name, "sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())}

@@ -5,39 +5,79 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from doctor import __version__
 from doctor.atomic import Keep, WriteRefused, check_target, existing, write_file
 from doctor.render import FORMATS
 
 if TYPE_CHECKING:
+    from doctor.context import Context
     from doctor.fixflow import FixSummary
     from doctor.models import Finding, Target
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-sentence errors: no usage dump, a "did you mean" for a mistyped flag."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cultivate", description="Cultivate deployment tools.")
+    parser = Parser(prog="cultivate", description="Cultivate deployment tools.")
     parser.add_argument("--version", action="version", version=f"cultivate doctor {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_doctor_arguments(
-        commands.add_parser(
-            "doctor",
-            help="find why PostgreSQL and its backend cannot talk over the Unix socket",
-            description="Find why PostgreSQL and its backend cannot talk over the Unix socket, and say what to change.",
-        )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    doctor = commands.add_parser(
+        "doctor",
+        help="find why PostgreSQL and its backend cannot talk over the Unix socket",
+        description="Find why PostgreSQL and its backend cannot talk over the Unix socket, and say what to change.",
     )
+    doctor.add_argument("--version", action="version", version=f"cultivate doctor {__version__}")
+    add_doctor_arguments(doctor)
+    explain = commands.add_parser(
+        "explain",
+        help="print a finding's page: what it means, the rule, the remedy, how to verify, look-alikes",
+        description="Print the page of a finding id (the same text as docs/findings/ID.md).",
+    )
+    explain.add_argument("finding_id", metavar="ID", nargs="?", help="a finding id, as in a report; none lists them")
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two runs (bundles or JSON reports)",
+        description="Print findings that appeared, disappeared or changed status between two runs, each a "
+        "bundle (.tar.gz) or a JSON report, and changed mounts (bundles). Exit 0 when nothing changed, 1 when "
+        "something did, 2 when an input cannot be read.",
+    )
+    diff.add_argument("before", metavar="A", type=_path)
+    diff.add_argument("after", metavar="B", type=_path)
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description="Print a completion script generated from this parser. "
+        "bash: `source <(cultivate completion bash)`; zsh: `source <(cultivate completion zsh)`.",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"))
     return parser
+
+
+def doctor_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices["doctor"]
+            return found
+    raise LookupError("doctor")
 
 
 def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checks", nargs="*", metavar="CHECK", help="run only these checks (see --list)")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
+    parser.add_argument("--schema", action="store_true", help="print the JSON Schema of --format json and exit")
     compose = parser.add_argument_group("Compose input (read as docker compose reads it)")
     compose.add_argument(
         "-f", "--file", action="append", default=[], metavar="FILE", type=_path, help="Compose file; repeatable"
@@ -104,6 +144,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     fixing.add_argument("--yes", action="store_true", help="with --fix: apply without asking")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the diff, change nothing")
     fixing.add_argument("--bundle", metavar="FILE.tar.gz", type=_path, help="write a redacted support bundle")
+    fixing.add_argument(
+        "--from-bundle",
+        metavar="FILE.tar.gz",
+        type=_path,
+        help="re-read a bundle: re-run the checks its files allow, take the rest as recorded",
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
     output.add_argument("-o", "--output", metavar="FILE", type=_path, help="write the report to FILE (atomically)")
@@ -186,11 +232,30 @@ def _seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # argparse has printed its one-line message
         return int(exc.code or 0)
+    if extra:
+        return _unrecognised(parser, extra)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.command == "completion":
+        from doctor.completion import script
+
+        sys.stdout.write(script(parser, args.shell))
+        return EXIT_OK
+    if args.command == "explain":
+        return explain(args.finding_id)
+    if args.command == "diff":
+        return diff_runs(args.before, args.after)
     if args.command != "doctor":
         parser.print_help()
         return EXIT_USAGE
@@ -198,11 +263,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_doctor(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # an input the checks could not read: one sentence, never a traceback
+        return _usage(_os_sentence(exc))
     except Exception as exc:  # a bug must still end in one paragraph, not a traceback
         return _usage(
             f"internal error: {type(exc).__name__}: {exc}. This is a bug in cultivate doctor; "
             "please report it with the command line you ran."
         )
+
+
+def diff_runs(before: str, after: str) -> int:
+    from doctor.readback import BundleUnreadable
+    from doctor.reportdiff import load, render
+
+    try:
+        runs = load(before), load(after)
+    except BundleUnreadable as exc:
+        print(f"cultivate diff: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    text, changed = render(*runs)
+    sys.stdout.write(text)
+    return EXIT_PROBLEMS if changed else EXIT_OK
+
+
+def explain(finding_id: str | None) -> int:
+    import difflib
+
+    from doctor.findings import page, page_ids
+
+    if not finding_id:
+        sys.stdout.write("".join(f"{known}\n" for known in page_ids()))
+        return EXIT_OK
+    text = page(finding_id)
+    if text is None:
+        close = difflib.get_close_matches(finding_id, page_ids(), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "`cultivate explain` lists them"
+        print(f"cultivate explain: no page for {finding_id!r}; {hint}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a program a closed pipe stopped
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``--list | head -1``): stop without a word. Python would otherwise
+    complain once more when it flushes stdout at exit, so stdout now points at /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture): nothing to flush
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _os_sentence(exc: OSError) -> str:
+    what = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    return f"cannot read{what}: {reason[:1].lower() + reason[1:]}"
+
+
+def _unrecognised(parser: argparse.ArgumentParser, extra: list[str]) -> int:
+    """An unknown flag, with the nearest real one: `--ofline` → `--offline`."""
+    import difflib
+
+    flag = extra[0]
+    known = [o for a in doctor_parser(parser)._actions for o in a.option_strings if o.startswith("--")]
+    close = difflib.get_close_matches(flag.split("=", 1)[0], known, n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]}?" if close else "; `cultivate doctor --help` lists the flags"
+    return _usage(f"unrecognized argument {flag}{hint}")
 
 
 def doctor_main(argv: Sequence[str] | None = None) -> int:
@@ -216,20 +348,36 @@ def run_doctor(args: argparse.Namespace) -> int:
     from doctor.outputs import refuse_inputs
     from doctor.runner import run_checks
 
+    if args.schema:
+        from doctor.schema import report_schema_text
+
+        sys.stdout.write(report_schema_text())
+        return EXIT_OK
     if args.list:
-        for check in CHECKS:
-            print(f"{check.ID:22} {check.SUMMARY}")
+        if args.format == "json":
+            import json
+
+            listed = [{"id": check.ID, "summary": check.SUMMARY} for check in CHECKS]
+            sys.stdout.write(json.dumps({"checks": listed}, indent=2) + "\n")
+        else:
+            for check in CHECKS:
+                sys.stdout.write(f"{check.ID:22} {check.SUMMARY}\n")
         return EXIT_OK
     try:
         checks = select(args.checks)
     except KeyError as exc:
-        return _usage(f"unknown check {exc.args[0]!r}; `cultivate doctor --list` shows them")
+        return _usage(_unknown_check(exc.args[0], [check.ID for check in CHECKS]))
+    if args.from_bundle:
+        return from_bundle(args)
     if (args.yes or args.dry_run) and not args.fix:
         return _usage("--yes and --dry-run go with --fix")
     if args.bundle and not args.bundle.endswith((".tar.gz", ".tgz")):
         return _usage("--bundle needs a file name ending in .tar.gz")
     if args.force and not args.bundle:
         return _usage("--force goes with --bundle")
+    problem = _docker_host_problem(args.docker_host) or _directory_problem(args.project_directory)
+    if problem:
+        return _usage(problem)
     try:
         # Before any work (and before --fix writes anything): a refused output ends the run now.
         check_outputs(args)
@@ -256,17 +404,19 @@ def run_doctor(args: argparse.Namespace) -> int:
         since=args.since,
         tokens=bool(args.bundle),
     )
-    try:
-        ctx = build_context(options)
-    except UsageError as exc:
-        return _usage(str(exc))
-    try:
-        for name, what in ((args.output, "the report"), (args.bundle, "the bundle")):
-            if name:
-                refuse_inputs(Path(name), ctx, what)
-    except WriteRefused as exc:
-        return _usage(str(exc))
-    findings = run_checks(ctx, checks)
+    with Progress() as progress:
+        progress("reading the Compose files" + ("" if args.offline else " and reaching the engine"))
+        try:
+            ctx = build_context(options)
+        except UsageError as exc:
+            return _usage(str(exc))
+        try:
+            for name, what in ((args.output, "the report"), (args.bundle, "the bundle")):
+                if name:
+                    refuse_inputs(Path(name), ctx, what)
+        except WriteRefused as exc:
+            return _usage(str(exc))
+        findings = run_checks(ctx, checks, progress)
     fix = None
     if args.fix:
         from doctor.fixflow import run_fix
@@ -277,10 +427,14 @@ def run_doctor(args: argparse.Namespace) -> int:
         from doctor.bundle import write_bundle
 
         try:
-            write_bundle(ctx, findings, Path(args.bundle), fix=fix, replace=args.force)
+            write_bundle(
+                ctx, findings, Path(args.bundle), fix=fix, replace=args.force, command_line=command_line(args, ctx)
+            )
         except WriteRefused as exc:
             return _usage(str(exc))
-    report = render(args, ctx.target(findings), findings, fix)
+        size = Path(args.bundle).stat().st_size
+        print(f"cultivate doctor: wrote the bundle {args.bundle} ({_size(size)})", file=sys.stderr)
+    report = render(args, ctx.target(findings), findings, fix, command_line(args, ctx))
     if args.output:
         try:
             write_report(Path(args.output), report)
@@ -293,15 +447,94 @@ def run_doctor(args: argparse.Namespace) -> int:
     return exit_code(findings, strict=args.strict)
 
 
-def render(args: argparse.Namespace, target: Target, findings: list[Finding], fix: FixSummary | None) -> str:
+class Progress:
+    """One transient line on stderr while the doctor waits (the engine, a probe, a large log),
+    only when stderr is a terminal: a pipe or a log file gets nothing."""
+
+    def __init__(self) -> None:
+        self._status: Any = None
+
+    def __enter__(self) -> Progress:
+        if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+            from rich.console import Console
+
+            self._status = Console(stderr=True, highlight=False).status("cultivate doctor: starting")
+            self._status.start()
+        return self
+
+    def __call__(self, message: str) -> None:
+        if self._status is not None:
+            self._status.update(f"cultivate doctor: {message}")
+
+    def __exit__(self, *_: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+
+def _size(size: int) -> str:
+    return (
+        f"{size} bytes"
+        if size < 1024
+        else f"{size / 1024:.1f} KiB"
+        if size < 1024 * 1024
+        else f"{size / 1048576:.1f} MiB"
+    )
+
+
+def from_bundle(args: argparse.Namespace) -> int:
+    """Render a bundle's findings again: the file checks re-run, the rest as recorded."""
+    from doctor.readback import BundleUnreadable, reread
+
+    if args.fix or args.bundle:
+        return _usage("--from-bundle reads a bundle only; it cannot go with --fix or --bundle")
+    if args.output and os.path.abspath(args.output) == os.path.abspath(args.from_bundle):
+        return _usage("-o names the bundle being read; the report would replace it")
+    try:
+        again = reread(args.from_bundle)
+    except BundleUnreadable as exc:
+        return _usage(str(exc))
+    selected = set(args.checks)
+    findings = [f for f in again.findings if not selected or f.check in selected]
+    parts = [f"ran again from the bundle's files: {', '.join(again.rerun) or 'none'}"]
+    parts.append(f"recorded evidence: {', '.join(again.recorded) or 'none'}")
+    if again.differed:
+        parts.append(
+            f"recorded, because the re-run differed (a variable not in the bundle?): {', '.join(again.differed)}"
+        )
+    print(f"cultivate doctor: re-read {args.from_bundle}; " + "; ".join(parts), file=sys.stderr)
+    report = render(args, again.target, findings, None, None)
+    if args.output:
+        try:
+            write_report(Path(args.output), report)
+        except WriteRefused as exc:
+            return _usage(str(exc))
+    elif report:
+        sys.stdout.write(report)
+    return exit_code(findings, strict=args.strict)
+
+
+def command_line(args: argparse.Namespace, ctx: Context) -> str:
+    """The command as typed, redacted like everything else (a password in --docker-host…)."""
+    import shlex
+
+    return ctx.redactor.text(shlex.join(["cultivate", *getattr(args, "argv", [])]), "the command line")
+
+
+def render(
+    args: argparse.Namespace,
+    target: Target,
+    findings: list[Finding],
+    fix: FixSummary | None,
+    command: str | None = None,
+) -> str:
     if args.format == "json":
         from doctor.render.json_report import render_json
 
-        return render_json(target, findings, fix)
+        return render_json(target, findings, fix, command_line=command)
     if args.format == "markdown":
         from doctor.render.markdown import render_markdown
 
-        return render_markdown(target, findings, fix)
+        return render_markdown(target, findings, fix, command_line=command)
     from doctor.render.terminal import make_console, render_terminal
 
     if args.output:
@@ -317,6 +550,48 @@ def exit_code(findings: list[Finding], *, strict: bool) -> int:
 
     failing = {Status.FAIL, Status.ERROR} | ({Status.WARN} if strict else set())
     return EXIT_PROBLEMS if any(f.status in failing for f in findings) else EXIT_OK
+
+
+ENGINE_SCHEMES = ("unix", "tcp", "ssh")
+
+
+def _docker_host_problem(url: str | None) -> str | None:
+    """docker-py would read http:// as plain TCP and fail later with a misleading cause."""
+    if not url:
+        return None
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme in ENGINE_SCHEMES:
+        return None
+    named = f"scheme {scheme}://" if sep else "no scheme"
+    return (
+        f"--docker-host {url} has {named}, which the doctor does not support; "
+        "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST"
+    )
+
+
+def _directory_problem(directory: str | None) -> str | None:
+    """A project directory that exists but cannot be listed is one sentence, not a traceback."""
+    path = Path(directory or os.getcwd())
+    try:
+        if not stat.S_ISDIR(os.stat(path).st_mode):
+            return None  # the context says it is not a directory
+        os.listdir(path)
+    except FileNotFoundError:
+        return None  # the context says it does not exist
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"cannot read the project directory {path}: {reason.lower()}"
+    return None
+
+
+def _unknown_check(name: str, known: list[str]) -> str:
+    import difflib
+
+    if Path(name).is_file() or name.endswith((".yaml", ".yml")):
+        return f"{name} is not a check; to read it as a Compose file, use -f {name}"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else "`cultivate doctor --list` shows them"
+    return f"unknown check {name!r}; {hint}"
 
 
 def check_outputs(args: argparse.Namespace) -> None:

@@ -19,8 +19,14 @@ def _kind(mount: Mount | None) -> str:
     return "anonymous" if mount.type == "volume" and not mount.source else mount.type
 
 
+# Whether the engine was contacted says nothing about the project: --offline and an engine that
+# is down must give the same fingerprint for the same files and logs.
+NOT_ABOUT_THE_PROJECT = frozenset({"engine-unreachable"})
+
+
 def fingerprint(project: ComposeProject | None, findings: list[Finding]) -> str:
-    facts: dict[str, list[str]] = {"problems": sorted({f.id for f in findings if f.status in PROBLEMS})}
+    problems = {f.id for f in findings if f.status in PROBLEMS and f.id not in NOT_ABOUT_THE_PROJECT}
+    facts: dict[str, list[str]] = {"problems": sorted(problems)}
     if project is not None and project.texts:
         uses = [*server_uses(project), *client_uses(project)]
         facts["socket"] = sorted({f"{u.role}:{u.service.name}:{_kind(u.mount)}" for u in uses})

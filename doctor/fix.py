@@ -20,6 +20,9 @@ from doctor.remedies import data_move_commands
 from doctor.topology import client_uses, server_uses, socket_volume_name
 
 SOCKET_VOLUME = "db_socket"
+# The checks whose findings each part of the plan fixes: --fix with selected checks plans only theirs.
+SOCKET_CHECKS = frozenset({"socket-mounts", "socket-sharing", "compose-file"})
+DATA_CHECK = "data-volume-strategy"
 DATA_VOLUME = "db_data"
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -40,7 +43,7 @@ class FixPlan:
         return {f: text for f, text in self.editor.result().items() if text != self.project.texts[f]}
 
 
-def plan_fixes(ctx: Context) -> FixPlan | None:
+def plan_fixes(ctx: Context, *, socket: bool = True, data: bool = True) -> FixPlan | None:
     project = ctx.project
     if project is None or not project.texts:
         return None
@@ -49,10 +52,19 @@ def plan_fixes(ctx: Context) -> FixPlan | None:
         # blanks where the values go: a plan over it would edit the wrong entries.
         return None
     plan = FixPlan(project, ComposeEditor(project))
-    volume = socket_volume_name(project, SOCKET_VOLUME)
+    # One record of edited entries for both parts, so no entry is edited twice.
     edited: set[tuple[str, int | None, str]] = set()
-    first_file = next(iter(project.texts))
+    point_at = _pointer(ctx, plan, edited)
+    if socket:
+        _plan_socket(plan, point_at, edited)
+    if data and ctx.target_os == "macos":
+        _move_data_to_volume(ctx, plan, next(iter(project.texts)), point_at)
+    return plan
 
+
+def _pointer(
+    ctx: Context, plan: FixPlan, edited: set[tuple[str, int | None, str]]
+) -> Callable[[Mount, Service, str], None]:
     def point_at(mount: Mount, service: Service, name: str) -> None:
         key = (mount.origin.file, mount.origin.line, mount.target)
         if key in edited:
@@ -65,6 +77,15 @@ def plan_fixes(ctx: Context) -> FixPlan | None:
                 f"{mount.origin}: in {service.name}, mount {name} at {mount.target} (the entry could not be edited in place)"
             )
 
+    return point_at
+
+
+def _plan_socket(
+    plan: FixPlan, point_at: Callable[[Mount, Service, str], None], edited: set[tuple[str, int | None, str]]
+) -> None:
+    project = plan.project
+    volume = socket_volume_name(project, SOCKET_VOLUME)
+    first_file = next(iter(project.texts))
     for use in server_uses(project):
         if use.mount is None:
             _add(plan, use.service, f"{volume}:{use.directory}", edited)
@@ -90,9 +111,6 @@ def plan_fixes(ctx: Context) -> FixPlan | None:
     _same_host_folder(plan, point_at)
     if server_uses(project) or client_uses(project):
         _declare(plan, volume, first_file)
-    if ctx.target_os == "macos":
-        _move_data_to_volume(ctx, plan, first_file, point_at)
-    return plan
 
 
 def _same_host_folder(plan: FixPlan, point_at: Callable[[Mount, Service, str], None]) -> None:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from doctor.context import Context, build_context
-from doctor.fix import plan_fixes
+from doctor.fix import DATA_CHECK, SOCKET_CHECKS, plan_fixes
 from doctor.fixwrite import FixConflict, FixFailed, FixRefused, apply
 from doctor.models import Finding
+from doctor.patch import combined_patch
 from doctor.runner import run_checks
 
 if TYPE_CHECKING:
@@ -56,17 +57,21 @@ def run_fix(
     ask: Callable[[str], bool] | None = None,
 ) -> FixRun:
     redact = ctx.redactor.text
-    plan = plan_fixes(ctx)
+    selected = {check.ID for check in checks}
+    # --fix honours the selected checks: `doctor socket-mounts --fix` leaves the data volume alone.
+    plan = plan_fixes(ctx, socket=bool(selected & SOCKET_CHECKS), data=DATA_CHECK in selected)
     if plan is None or not plan.changed():
         by_hand = tuple(plan.by_hand) if plan else ()
         message = "Nothing to fix in the Compose files." + (" Change by hand: " + "; ".join(by_hand) if by_hand else "")
         return FixRun(ctx, findings, FixSummary(False, "nothing-to-fix", by_hand=by_hand, message=message))
 
+    patch = combined_patch(plan.project.texts, plan.editor.result(), redact)
+
     def summary(applied: bool, reason: str, message: str, backups: tuple[str, ...] = ()) -> FixSummary:
         return FixSummary(
             applied,
             reason,
-            diff=redact(plan.diff),
+            diff=patch.text,
             files=tuple(sorted(plan.changed())),
             backups=backups,
             notes=tuple(redact(n) for n in plan.notes),
@@ -82,7 +87,14 @@ def run_fix(
         if asker is None:
             message = "Not applied: standard input is not a terminal; run again with --yes to apply."
             return FixRun(ctx, findings, summary(False, "not-a-terminal", message))
-        print(redact(plan.diff), file=sys.stderr, end="")
+        # What would be lost comes before the question, not after the "y".
+        for note in plan.notes:
+            print(f"Note: {redact(note)}", file=sys.stderr)
+        if plan.data_commands:
+            print("Warning: this fix moves no data. Before starting the database on the new volume:", file=sys.stderr)
+            for command in plan.data_commands:
+                print(f"  $ {command}", file=sys.stderr)
+        print(patch.text, file=sys.stderr, end="")
         if not asker(f"Apply these changes to {', '.join(sorted(plan.changed()))}? [y/N] "):
             return FixRun(ctx, findings, summary(False, "declined", "Not applied."))
     try:

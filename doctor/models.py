@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from doctor.steps import Step, split
+
 
 class Status(enum.Enum):
     OK = "ok"
@@ -35,9 +37,20 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Remedy:
+    """What to do: a summary, the file change as a diff, and commands. Every renderer shows the
+    commands split (doctor.steps): ``steps`` change the deployment, in order; ``verify`` only read."""
+
     summary: str
     diff: str = ""
     commands: tuple[str, ...] = ()
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return split(self.commands)[0]
+
+    @property
+    def verify(self) -> tuple[str, ...]:
+        return split(self.commands)[1]
 
 
 @dataclass(frozen=True)

@@ -336,22 +336,26 @@ class Redactor:
 
     # --- data -------------------------------------------------------------------------------
 
-    def tree(self, value: Any, where: str = "", path: str = "") -> Any:
+    def tree(self, value: Any, where: str = "", path: str = "", *, by_key: bool = True) -> Any:
         """Redact a JSON-like structure value by value, so the JSON written afterwards stays
-        valid; a string under a secret-named key is masked whole (unless it is a path)."""
+        valid; a string under a secret-named key is masked whole (unless it is a path).
+
+        ``by_key=False`` is for the doctor's own documents (the report, run and engine records):
+        their keys are the doctor's schema, not the user's names, so ``"key": "db_socket"`` is a
+        volume's name, never a secret; their values still pass through the text patterns."""
         if isinstance(value, dict):
-            return {key: self._tree_item(str(key), item, where, f"{path}.{key}" if path else str(key))
+            return {key: self._tree_item(str(key), item, where, f"{path}.{key}" if path else str(key), by_key)
                     for key, item in value.items()}  # fmt: skip
         if isinstance(value, list):
-            return [self.tree(item, where, f"{path}[{i}]") for i, item in enumerate(value)]
+            return [self.tree(item, where, f"{path}[{i}]", by_key=by_key) for i, item in enumerate(value)]
         if isinstance(value, str):
             return self.text(value, where)
         return value
 
-    def _tree_item(self, key: str, item: Any, where: str, path: str) -> Any:
-        if isinstance(item, str) and item and is_secret_name(key) and not is_path_at_secret(item.strip()):
+    def _tree_item(self, key: str, item: Any, where: str, path: str, by_key: bool) -> Any:
+        if by_key and isinstance(item, str) and item and is_secret_name(key) and not is_path_at_secret(item.strip()):
             return self.mask(item, f"value of {key}", where, path)
-        return self.tree(item, where, path)
+        return self.tree(item, where, path, by_key=by_key)
 
     def finding(self, finding: Finding) -> Finding:
         where = f"report ({finding.id})"  # redactions.json names the finding

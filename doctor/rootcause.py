@@ -38,7 +38,7 @@ class RootCause:
 
 def _phrase(finding: Finding) -> str:
     where = f" ({finding.evidence[0].source})" if finding.evidence and ":" in finding.evidence[0].source else ""
-    title = re.sub(r" \(\d+ line\(s\) in .*\)$|\s*\([^()]*\)$", "", finding.title)  # drop the trailing aside
+    title = re.sub(r" \(\d+ events? in .*\)$|\s*\([^()]*\)$", "", finding.title)  # drop the trailing aside
     exited = re.match(r"(\S+) \(.*\) is not running: (\w+), exit code (-?\d+)", finding.title)
     short = {
         "socket-host-path": f"the socket directory is a host folder{where}",
@@ -57,15 +57,34 @@ def _phrase(finding: Finding) -> str:
         short["container-not-running"] = (
             f"the {exited.group(1)} container {exited.group(2)} with code {exited.group(3)}"
         )
-    return short.get(finding.id, title[0].lower() + title[1:] if title else finding.id)
+    return short.get(finding.id, _lower_first(title) if title else finding.id)
+
+
+def _lower_first(text: str) -> str:
+    """Lower only an ordinary capitalised word ("Cannot"), never a name ("PostgreSQL",
+    "Compose.yaml", "db")."""
+    word = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if word in _OUR_CAPITALS else text
+
+
+def _upper_first(text: str) -> str:
+    """Capitalise only a phrase of ours ("the socket…"); a path or a service name keeps its case."""
+    word = text.split(" ", 1)[0]
+    return text[0].upper() + text[1:] if word in _OUR_WORDS else text
+
+
+_OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "every", "server", "engine", "something"})
+# The doctor's own sentence starts; a service called "Backend" is a name and keeps its capital.
+_OUR_CAPITALS = frozenset(word.capitalize() for word in _OUR_WORDS)
 
 
 def _count(finding: Finding) -> str:
-    match = re.search(r"\((\d+) line\(s\) in [^,)]+(?:, (?:at )?([^)]*?))?\)$", finding.title)
+    match = re.search(r"\((\d+) events? in [^,)]+(?:, (?:at )?([^)]*?))?\)$", finding.title)
     if not match:
         return ""
     since = match.group(2).split(" to ")[0] if match.group(2) else ""
-    return f" ({match.group(1)} times" + (f" since {since})" if since else ")")
+    times = "once" if match.group(1) == "1" else f"{match.group(1)} times"
+    return f" ({times}" + (f" since {since})" if since else ")")
 
 
 def _cause(finding: Finding) -> str:
@@ -88,7 +107,7 @@ def find_root_cause(findings: list[Finding]) -> RootCause | None:
         first = next((f for f in problems if f.status is Status.FAIL), problems[0])
         chain = [first]
     statement = " → ".join(_phrase(f) for f in chain)
-    statement = statement[0].upper() + statement[1:]
+    statement = _upper_first(statement)
     lead = next((f for f in chain if f.remedy is not None), chain[0])
     next_step = lead.remedy.summary if lead.remedy is not None else lead.title
     works_now = any(f.id == "socket-vantage" and f.status is Status.OK for f in findings)

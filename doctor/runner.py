@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from doctor.models import Evidence, Finding, Status
@@ -24,9 +24,11 @@ class Check(Protocol):
     def run(self, ctx: Context) -> Iterator[Finding]: ...
 
 
-def run_checks(ctx: Context, checks: Sequence[Check]) -> list[Finding]:
+def run_checks(ctx: Context, checks: Sequence[Check], progress: Callable[[str], None] | None = None) -> list[Finding]:
     findings: list[Finding] = []
-    for check in checks:
+    for number, check in enumerate(checks, 1):
+        if progress is not None:
+            progress(f"{check.ID} ({number}/{len(checks)})")
         started = time.perf_counter()
         try:
             produced = list(check.run(ctx))

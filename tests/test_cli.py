@@ -32,7 +32,7 @@ def test_no_input_exits_2_and_says_where_it_looked(cli: object, tmp_path: Path) 
         pytest.param(["--env-file", "/no/such/env"], "does not exist", id="missing-env-file"),
         pytest.param(["--project-directory", "/no/such/dir"], "does not exist", id="missing-dir"),
         pytest.param(["no-such-check"], "unknown check", id="unknown-check"),
-        pytest.param(["--frobnicate"], "unrecognized arguments", id="unknown-flag"),
+        pytest.param(["--frobnicate"], "unrecognized argument --frobnicate;", id="unknown-flag"),
         pytest.param(["--port", "99999"], "outside 1-65535", id="bad-port"),
         pytest.param(["--timeout", "abc"], "not a number", id="bad-timeout"),
         pytest.param(["--format", "xml"], "invalid choice", id="bad-format"),
@@ -61,9 +61,9 @@ def test_exit_codes(cli: object, directory: Path, extra: list[str], code: int) -
 def test_json_schema(cli: object) -> None:
     result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "json", "--offline")  # type: ignore[operator]
     report = json.loads(result.out)
-    assert report["schema"] == 1
+    assert report["schema"] == 2
     assert set(report) == {
-        "schema", "tool", "generated_at", "target", "status", "fingerprint", "root_cause", "summary", "findings", "fix",
+        "schema", "tool", "generated_at", "command_line", "target", "status", "fingerprint", "root_cause", "summary", "findings", "fix",
     }  # fmt: skip
     assert report["fix"] is None
     assert report["root_cause"]["findings"][0] == "socket-host-path"
@@ -75,8 +75,10 @@ def test_json_schema(cli: object) -> None:
     finding = next(f for f in report["findings"] if f["id"] == "socket-host-path")
     assert set(finding) == {"id", "check", "status", "title", "detail", "evidence", "remedy", "duration_ms"}
     assert finding["check"] == "socket-mounts"
-    assert set(finding["remedy"]) == {"summary", "diff", "commands"}
-    assert "finch volume inspect guide-incorrect_db_socket" in finding["remedy"]["commands"]
+    assert set(finding["remedy"]) == {"summary", "diff", "steps", "verify"}
+    assert "finch volume inspect guide-incorrect_db_socket" in finding["remedy"]["verify"]
+    recreate = "finch compose -p guide-incorrect up -d --force-recreate"
+    assert {"command": recreate, "stops_service": True, "moves_data": False} in finding["remedy"]["steps"]
     assert {f["status"] for f in report["findings"]} <= {"ok", "info", "warn", "fail", "skip", "error"}
 
 

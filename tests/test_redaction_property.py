@@ -192,7 +192,7 @@ def test_a_weak_password_never_masks_a_name_or_path(
         code, output = _run(capsys, "--project-directory", str(directory), "--offline", "--format", "json",
                             "--bundle", str(archive))  # fmt: skip
         assert code == 0, output  # a named volume shared by both: nothing fails
-        report = json.loads(output)
+        report, _ = json.JSONDecoder().raw_decode(output)  # stderr (where the bundle went) follows
         assert report["target"]["project"] == project
         assert [v["engine_name"] for v in report["target"]["volumes"]] == [f"{project}_db_socket"]
         with tarfile.open(archive) as tar:

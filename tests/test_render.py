@@ -41,17 +41,66 @@ def test_plain_when_not_a_terminal_and_colour_when_forced() -> None:
     assert "\x1b[" in render_text("always")
 
 
-def test_no_color_environment_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_color_always_wins_over_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    text = render_text("always")
-    assert "\x1b[31m" not in text and "\x1b[1;31m" not in text
+    assert "\x1b[1;31m" in render_text("always")
+    assert "\x1b[" not in render_text("never")
 
 
-def test_glyphs_and_summary() -> None:
+def test_problems_in_full_passes_and_skips_collapsed() -> None:
     text = render_text("never", verbose=False)
-    assert "✗ " in text and "✓ fine" in text and "– skipped" in text
-    assert text.rstrip().endswith("1 failed, 1 passed, 1 skipped")
+    assert "✗ " in text and "✓ 1 passed: c" in text and "– 1 skipped: c (skipped)" in text
+    assert "✓ fine" not in text  # a pass is a name on the summary line, not a line of its own
     assert "db.log:3" not in text  # evidence only with -v
+    verbose = render_text("never", verbose=True)
+    assert "✓ fine (ok-x)" in verbose and "– skipped (skip-x)" in verbose and "1.5 ms" in verbose
+
+
+def test_the_verdict_opens_and_closes_the_report() -> None:
+    lines = render_text("never", verbose=False).rstrip().splitlines()
+    block = [
+        "Status: FAIL (1 failed, 1 passed, 1 skipped)",
+        f"Root cause: {MARKUP}",
+        "Next step: do [this]",
+        "Rests on: log-x",
+    ]
+    assert lines[-4:] == block
+    start = lines.index(block[0])
+    assert lines[start : start + 4] == block
+    assert start < 5  # under the header
+
+
+@pytest.mark.parametrize(
+    ("findings", "present", "absent"),
+    [
+        pytest.param(
+            [Finding("engine-unreachable", Status.WARN, "Cannot reach the engine", remedy=Remedy("Start it.")),
+             Finding("ok-x", Status.OK, "fine", check="socket-mounts"),
+             Finding("skip-x", Status.SKIP, "No --log-file given", check="log-signatures")],
+            ["Warnings: Cannot reach the engine (engine-unreachable)", "Next step: Start it.",
+             "Examined, no problem: socket-mounts", "Not examined: log-signatures (no --log-file given)"],
+            ["Root cause"],
+            id="warning-only-has-no-root-cause",
+        ),
+        pytest.param(
+            [Finding("ok-x", Status.OK, "fine", check="socket-mounts"),
+             Finding("skip-x", Status.SKIP, "The engine was not reached (see engine)", check="containers"),
+             Finding("skip-y", Status.SKIP, "The engine was not reached (see engine)", check="container-logs")],
+            ["Status: OK", "Examined, no problem: socket-mounts",
+             "Not examined: containers, container-logs (the engine was not reached)"],
+            ["Root cause", "Next step"],
+            id="passing-says-what-was-examined",
+        ),
+    ],
+)  # fmt: skip
+def test_no_root_cause_without_a_failure(findings: list[Finding], present: list[str], absent: list[str]) -> None:
+    stream = io.StringIO()
+    render_terminal(make_console(stream, "never"), TARGET, findings)
+    text = stream.getvalue()
+    for line in present:
+        assert line in text
+    for word in absent:
+        assert word not in text
 
 
 def test_ascii_glyphs_when_the_stream_cannot_encode_them() -> None:
@@ -67,3 +116,41 @@ def test_every_format_takes_the_same_findings() -> None:
     markdown = render_markdown(TARGET, FINDINGS)
     assert "\\[ERROR\\]" in markdown  # escaped outside code blocks
     assert f"db.log:3: {MARKUP}" in markdown  # verbatim inside the evidence block
+
+
+def test_markdown_is_plain_commonmark_ordered_by_severity() -> None:
+    findings = [
+        Finding("ok-x", Status.OK, "fine", check="a"),
+        Finding("warn-x", Status.WARN, "careful", check="b", remedy=Remedy("Run `finch vm start` first.")),
+        Finding("skip-x", Status.SKIP, "skipped", check="c"),
+        Finding("fail-x", Status.FAIL, "broken", check="d"),
+    ]
+    text = render_markdown(TARGET, findings, command_line="cultivate doctor --target-os macos")
+    assert "<" not in text.replace("\\<", "")  # no HTML (<sub>): Jira's Markdown shows it as text
+    assert "`finch vm start`" in text and "\\`" not in text  # a command stays a code span
+    assert text.index("`fail-x`") < text.index("`warn-x`") < text.index("## Other checks")
+    assert "| OK | `a` | fine (`ok-x`) |" in text and "| SKIP | `c` | skipped (`skip-x`) |" in text
+    assert "| Generated | " in text and "| Doctor | cultivate doctor " in text
+    assert "```sh\ncultivate doctor --target-os macos\n```" in text
+    assert "`cultivate explain fail-x` (docs/findings/fail-x.md)" in text
+
+
+def test_markdown_parses_as_commonmark_with_no_html(cli: object) -> None:
+    # markdown-it-py (rich's own dependency) is a CommonMark parser: no HTML token may appear,
+    # every command is inside a code block or span, and the tables are real tables.
+    from markdown_it import MarkdownIt
+
+    from tests.conftest import REPO
+
+    example = REPO / "examples" / "macos-host-socket"
+    text = cli("--project-directory", str(example), "--target-os", "macos", "--format", "markdown",  # type: ignore[operator]
+               "--log-file", str(example / "logs" / "database.log"))  # fmt: skip
+    tokens = MarkdownIt("commonmark").enable("table").parse(text.out)
+    flat = [t for token in tokens for t in (token, *(token.children or []))]
+    assert not [t for t in flat if t.type in ("html_block", "html_inline")]
+    assert sum(t.type == "table_open" for t in flat) == 2  # the header table and "Other checks"
+    fences = [t.content for t in flat if t.type == "fence"]
+    assert any("finch compose -p macos-host-socket down" in f for f in fences)
+    assert any(f.startswith("--- a/compose.yaml") for f in fences)
+    spans = [t.content for t in flat if t.type == "code_inline"]
+    assert "finch vm start" in spans or "cultivate explain socket-host-path" in spans

@@ -18,7 +18,7 @@ def finding(
 GUIDE_CHAIN = [
     finding("log-backend-cannot-connect", detail="Cause (enoent): no socket file."),
     finding("container-not-running", title="database (app-db-1) is not running: exited, exit code 1"),
-    finding("log-socket-create-failed", title="PostgreSQL could not create its Unix socket: its directory cannot hold sockets (14 line(s) in db, 09:12:03 to 09:40:00)"),
+    finding("log-socket-create-failed", title="PostgreSQL could not create its Unix socket: its directory cannot hold sockets (14 events in db, 09:12:03 to 09:40:00)"),
     finding("socket-host-path", title="The socket directory /var/run/postgresql is the host folder /Users/me/s (database, backend)", source="compose.yaml:9"),
     finding("backend-start-order", Status.WARN),
 ]  # fmt: skip

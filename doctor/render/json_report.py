@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from doctor import __version__
-from doctor.models import Finding, Target, overall_status, summary_counts
+from doctor.models import Finding, Remedy, Target, overall_status, summary_counts
 from doctor.rootcause import find_root_cause
 
 if TYPE_CHECKING:
     from doctor.fixflow import FixSummary
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a remedy's `commands` split into `steps` (change, in order) and `verify` (read-only)
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -25,10 +25,19 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "title": finding.title,
         "detail": finding.detail,
         "evidence": [{"source": e.source, "text": e.text} for e in finding.evidence],
-        "remedy": None
-        if remedy is None
-        else {"summary": remedy.summary, "diff": remedy.diff, "commands": list(remedy.commands)},
+        "remedy": None if remedy is None else remedy_dict(remedy),
         "duration_ms": finding.duration_ms,
+    }
+
+
+def remedy_dict(remedy: Remedy) -> dict[str, Any]:
+    return {
+        "summary": remedy.summary,
+        "diff": remedy.diff,
+        "steps": [
+            {"command": s.command, "stops_service": s.stops_service, "moves_data": s.moves_data} for s in remedy.steps
+        ],
+        "verify": list(remedy.verify),
     }
 
 
@@ -49,13 +58,18 @@ def fix_dict(fix: FixSummary | None) -> dict[str, Any] | None:
 
 
 def report_dict(
-    target: Target, findings: list[Finding], generated_at: datetime | None = None, fix: FixSummary | None = None
+    target: Target,
+    findings: list[Finding],
+    generated_at: datetime | None = None,
+    fix: FixSummary | None = None,
+    command_line: str | None = None,
 ) -> dict[str, Any]:
     generated = (generated_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     return {
         "schema": SCHEMA,
         "tool": {"name": "cultivate doctor", "version": __version__},
         "generated_at": generated,
+        "command_line": command_line,
         "target": {
             "os": target.os,
             "os_source": target.os_reason,
@@ -86,5 +100,8 @@ def _root_cause(findings: list[Finding]) -> dict[str, Any] | None:
     }
 
 
-def render_json(target: Target, findings: list[Finding], fix: FixSummary | None = None) -> str:
-    return json.dumps(report_dict(target, findings, fix=fix), indent=2, ensure_ascii=False) + "\n"
+def render_json(
+    target: Target, findings: list[Finding], fix: FixSummary | None = None, *, command_line: str | None = None
+) -> str:
+    report = report_dict(target, findings, fix=fix, command_line=command_line)
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"

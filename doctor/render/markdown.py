@@ -1,23 +1,41 @@
-"""A self-contained Markdown report to paste into a ticket."""
+"""A self-contained Markdown report to paste into a ticket: plain CommonMark only (headings,
+paragraphs, lists, pipe tables, fenced code), so GitHub, GitLab and Jira's Markdown render it
+the same. No HTML. Problems first, worst first; the rest in one table."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from doctor import __version__
-from doctor.models import Finding, Status, Target, overall_status, summary_counts
-from doctor.render.text_common import GLYPHS, summary_line
-from doctor.rootcause import find_root_cause
+from doctor.models import SEVERITY_ORDER, Finding, Status, Target, overall_status, summary_counts
+from doctor.render.text_common import summary_line
+from doctor.render.verdict import verdict_of
 
 if TYPE_CHECKING:
     from doctor.fixflow import FixSummary
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+# Each finding's page: docs/findings/ID.md in the doctor's repository, and `cultivate explain ID`
+# on any machine with the doctor. A relative link would break once pasted into a ticket, and the
+# doctor knows no address of its repository, so the report names both as text.
+DOCS_DIR = "docs/findings"
 
 
 def md_escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
+
+
+def md_prose(text: str) -> str:
+    """Escape prose but keep its `code spans` as code: "run `finch vm start`" renders the
+    command as code, not as literal backticks."""
+    return "".join(part if _CODE_SPAN.fullmatch(part) else md_escape(part) for part in _CODE_SPAN.split(text))
+
+
+def _cell(text: str) -> str:
+    return md_prose(text).replace("\n", " ")
 
 
 def _fence(text: str, language: str = "") -> str:
@@ -27,38 +45,61 @@ def _fence(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text.rstrip()}\n{fence}\n"
 
 
-def render_markdown(target: Target, findings: list[Finding], fix: FixSummary | None = None) -> str:
-    out = [f"# cultivate doctor report: {overall_status(findings).value.upper()}\n\n"]
+def by_severity(findings: list[Finding]) -> list[Finding]:
+    """Worst first; the order of the checks within one status."""
+    rank = {status: index for index, status in enumerate(SEVERITY_ORDER)}
+    return sorted(findings, key=lambda f: rank[f.status])
+
+
+def render_markdown(
+    target: Target,
+    findings: list[Finding],
+    fix: FixSummary | None = None,
+    *,
+    command_line: str | None = None,
+    generated_at: datetime | None = None,
+) -> str:
+    generated = (generated_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    status = overall_status(findings)
+    out = [f"# cultivate doctor report: {status.value.upper()}\n\n"]
+    out.append(f"**Status:** {status.value.upper()} ({summary_line(summary_counts(findings))})\n\n")
+    for label, value in verdict_of(findings).lines:
+        out.append(f"**{label}:** {md_prose(value)}\n\n")
     if fix is not None:
         out.append(_fix(fix))
-    cause = find_root_cause(findings)
-    if cause is not None:
-        out.append(f"**Root cause:** {md_escape(cause.statement)}\n\n")
-        out.append(f"**Next step:** {md_escape(cause.next_step)}\n\n")
-        out.append(f"Rests on: {', '.join(f'`{i}`' for i in cause.findings)}\n\n")
     out.append("| | |\n|---|---|\n")
     rows = [
+        ("Generated", generated),
+        ("Doctor", f"cultivate doctor {__version__}"),
         ("Target OS", f"{target.os} ({target.os_reason})"),
         ("Runtime", target.runtime or "unknown (no engine checks)"),
         ("Project", target.project or "none"),
         ("Compose files", ", ".join(target.compose_files) or "none"),
         ("Project directory", target.project_directory or ""),
         ("Volumes", ", ".join(f"{k} → {n}" for k, n in target.volumes) or "none"),
-        ("Doctor", f"cultivate doctor {__version__}"),
         ("Fingerprint", target.fingerprint or ""),
     ]
-    out.extend(f"| {name} | {md_escape(value)} |\n" for name, value in rows)
-    out.append(f"\n**Summary:** {summary_line(summary_counts(findings))}\n\n## Findings\n")
-    for finding in findings:
-        out.append(_finding(finding))
+    out.extend(f"| {name} | {_cell(value)} |\n" for name, value in rows)
+    if command_line:
+        # A fenced block, not a table cell: a pipe or backtick in the command stays as typed.
+        out.append("\nCommand line (redacted):\n\n" + _fence(command_line, "sh"))
+    ordered = by_severity(findings)
+    problems = [f for f in ordered if f.status.is_problem]
+    rest = [f for f in ordered if not f.status.is_problem]
+    if problems:
+        out.append("\n## Problems\n")
+        out.extend(_finding(finding) for finding in problems)
+    if rest:
+        out.append("\n## Other checks\n\n| status | check | finding |\n|---|---|---|\n")
+        out.extend(f"| {f.status.value.upper()} | `{f.check or f.id}` | {_cell(f.title)} (`{f.id}`) |\n" for f in rest)
     return "".join(out)
 
 
 def _fix(fix: FixSummary) -> str:
-    parts = [f"## Fix: {md_escape(fix.message)}\n\n"]
+    parts = [f"## Fix: {md_prose(fix.message)}\n\n"]
     if fix.diff:
         parts.append(_fence(fix.diff, "diff") + "\n")
-    parts.extend(f"- {md_escape(note)}\n" for note in (*fix.notes, *fix.by_hand))
+    parts.extend(f"- {md_prose(note)}\n" for note in (*fix.notes, *fix.by_hand))
     if fix.data_commands:
         parts.append(
             "\nMove the data, in this order (the doctor never moves data):\n\n"
@@ -68,21 +109,26 @@ def _fix(fix: FixSummary) -> str:
 
 
 def _finding(finding: Finding) -> str:
-    glyph = GLYPHS[finding.status]
-    parts = [f"\n### {glyph} {finding.status.value.upper()} `{finding.id}`: {md_escape(finding.title)}\n\n"]
+    status = finding.status.value.upper()
+    parts = [f"\n### {status} `{finding.id}`: {md_prose(finding.title)}\n\n"]
     if finding.detail:
-        parts.append(md_escape(finding.detail) + "\n\n")
+        parts.append(md_prose(finding.detail) + "\n\n")
     if finding.evidence:
         lines = "\n".join(f"{e.source}: {e.text}" for e in finding.evidence)
         parts.append("Evidence:\n\n" + _fence(lines, "text") + "\n")
     remedy = finding.remedy
     if remedy is not None and finding.status not in (Status.OK, Status.SKIP):
-        parts.append(f"**Remedy:** {md_escape(remedy.summary)}\n\n")
+        parts.append(f"**Remedy:** {md_prose(remedy.summary)}\n\n")
         if remedy.diff:
             parts.append(_fence(remedy.diff, "diff") + "\n")
-        if remedy.commands:
-            parts.append("Verify:\n\n" + _fence("\n".join(remedy.commands), "sh") + "\n")
+        if remedy.steps:
+            marked = [f"{s.command}  # {s.marks}" if s.marks else s.command for s in remedy.steps]
+            parts.append("Steps, in order (these change the deployment):\n\n" + _fence("\n".join(marked), "sh") + "\n")
+        if remedy.verify:
+            parts.append("Verify (read-only):\n\n" + _fence("\n".join(remedy.verify), "sh") + "\n")
+    timing = f", {finding.duration_ms} ms" if finding.duration_ms is not None else ""
     parts.append(
-        f"<sub>check `{finding.check}`, {finding.duration_ms} ms</sub>\n" if finding.duration_ms is not None else ""
+        f"Check `{finding.check}`{timing}. About this finding: `cultivate explain {finding.id}` "
+        f"({DOCS_DIR}/{finding.id}.md).\n"
     )
     return "".join(parts)

@@ -23,7 +23,7 @@ ASCII_GLYPHS = {
 
 _WORDS = (
     ("fail", "failed"),
-    ("error", "crashed"),
+    ("error", "error(s)"),  # an unreadable input as much as a crashed check
     ("warn", "warning(s)"),
     ("info", "info"),
     ("ok", "passed"),

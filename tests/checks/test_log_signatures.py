@@ -378,9 +378,36 @@ def test_counts_and_time_span_over_repeated_failures() -> None:
     ]
     scan = scan_lines(lines, "db")
     finding = next(findings_for(scan))
-    assert "14 line(s)" in finding.title
+    assert "14 events" in finding.title
     assert "2024-05-01 09:12:00.000 UTC to 2024-05-01 09:25:00.000 UTC" in finding.title
     assert len(finding.evidence) == 4
+
+
+START_FAILURE = [
+    '{t} [1] LOG:  could not set permissions of file "/var/run/postgresql/.s.PGSQL.5432": Invalid argument',
+    '{t} [1] WARNING:  could not create Unix-domain socket in directory "/var/run/postgresql"',
+    "{t} [1] FATAL:  could not create any Unix-domain sockets",
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "events", "line_count"),
+    [
+        pytest.param([x.format(t="2026-03-02 09:12:03.484 UTC") for x in START_FAILURE], 1, 3, id="log-warning-fatal-is-one"),
+        pytest.param(
+            [x.format(t=t) for t in ("2026-03-02 09:12:03.484 UTC", "2026-03-02 09:12:09.001 UTC") for x in START_FAILURE],
+            2, 6, id="two-start-ups",
+        ),
+        pytest.param(
+            [x.format(t="2026-03-02 09:12:03.484 UTC") for x in START_FAILURE[2:]] * 2, 2, 2, id="fatal-ends-its-event"
+        ),
+        pytest.param([x.format(t="").strip() for x in START_FAILURE], 1, 3, id="no-timestamps-consecutive"),
+    ],
+)  # fmt: skip
+def test_counts_events_not_lines(lines: list[str], events: int, line_count: int) -> None:
+    finding = next(findings_for(scan_lines(lines, "db")))
+    assert f"({events} event{'' if events == 1 else 's'} in db" in finding.title
+    assert f"Seen in {line_count} log line(s)." in finding.detail
 
 
 @settings(max_examples=300, deadline=None)

@@ -387,7 +387,12 @@ def test_doctor_takes_the_finch_code_path(
     sights = {e["source"]: e["text"] for e in found["socket-vantage"][0]["evidence"]}
     assert sights["client:backend"].startswith("answered")  # exec through the upgraded connection
     assert sights["probe"].startswith("answered")  # create, start, wait, logs, remove through it
-    commands = [c for f in report["findings"] if f["remedy"] for c in f["remedy"]["commands"]]
+    commands = [
+        c
+        for f in report["findings"]
+        if f["remedy"]
+        for c in [*f["remedy"]["verify"], *(s["command"] for s in f["remedy"]["steps"])]
+    ]
     assert commands and all(c.split()[0] == "finch" for c in commands if c.split()[0] in ("finch", "docker")), commands
     assert "finch volume inspect " + f"{finch_deployment.project}_db_socket" in commands
     asked = proxy.requests()[before:]
