@@ -19,6 +19,7 @@ from checks import (
     socket_probe,
     socket_sharing,
     socket_vantage,
+    stack_placement,
     start_order,
 )
 from doctor.runner import Check
@@ -30,6 +31,7 @@ CHECKS: list[Check] = [
     socket_path_length,
     data_volume,
     start_order,
+    stack_placement,
     engine,
     engine_volumes,
     containers,

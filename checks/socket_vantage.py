@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks._common import requires_project
-from checks.containers import SERVICE_LABEL, actual_mount
+from checks.containers import actual_mount
 from checks.socket_probe import credentials
 from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
 from doctor.engine.session import PROBE_LABEL
+from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.postgres import MAX_SOCKET_PATH
 from doctor.probe import probe_socket
@@ -57,7 +58,7 @@ def from_host(ctx: Context, db_container: Any, directory: str, port: int) -> Sig
 
 
 def from_client(ctx: Context, container: Any, directory: str, port: int) -> Sight:
-    service = container.labels.get(SERVICE_LABEL, container.name)
+    service = service_of(container) or container.name
     vantage = f"client:{service}"
     if (container.attrs.get("State") or {}).get("Status") != "running":
         return Sight(vantage, None, f"{container.name} is not running")
@@ -174,7 +175,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
     assert engine is not None  # requires_project(engine=True) has checked
     servers = server_uses(project)
-    containers = {c.labels.get(SERVICE_LABEL): c for c in engine.project_containers(project.name)}
+    containers = {service_of(c): c for c in engine.project_containers(project.name)}
     server = next((use for use in servers if use.service.name in containers), None)
     if server is None:
         yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")

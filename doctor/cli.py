@@ -42,6 +42,9 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     compose.add_argument("-f", "--file", action="append", default=[], metavar="FILE", help="Compose file; repeatable")
     compose.add_argument("--project-directory", metavar="DIR", help="project directory (default: current)")
     compose.add_argument("-p", "--project-name", metavar="NAME", help="project name")
+    compose.add_argument(
+        "--stack", metavar="NAME", help="judge the files as the Swarm stack NAME (docker stack deploy)"
+    )
     compose.add_argument("--env-file", metavar="FILE", help="interpolation variables (default: DIR/.env)")
     compose.add_argument(
         "--target-os",
@@ -188,6 +191,7 @@ def run_doctor(args: argparse.Namespace) -> int:
         project_directory=Path(args.project_directory or os.getcwd()),
         files=tuple(args.file),
         project_name=args.project_name,
+        stack=args.stack,
         env_file=args.env_file,
         target_os=args.target_os,
         log_files=tuple(args.log_file),

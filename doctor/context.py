@@ -13,6 +13,7 @@ from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
 from doctor.engine.endpoint import Endpoint, resolve
 from doctor.engine.session import EngineSession, EngineUnreachable, connect
+from doctor.engine.swarm import Stack, read_stack
 from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target
 from doctor.postgres import client_targets
@@ -43,6 +44,7 @@ class Options:
     log_lines: int = 5000
     since: int | None = None  # epoch seconds
     tokens: bool = False  # consistent [secret-N] tokens (for bundles) instead of [redacted]
+    stack: str | None = None  # --stack NAME: judge the files as a Swarm stack of that name
 
 
 @dataclass
@@ -56,6 +58,13 @@ class Context:
     endpoint: Endpoint | None = None
     engine: EngineSession | None = None
     engine_error: EngineUnreachable | None = None
+    stack: Stack | None = None  # the Swarm stack of this name, when the engine runs one
+    stack_error: str = ""
+
+    @property
+    def is_stack(self) -> bool:
+        """A Swarm stack: --stack was given, or the engine runs a stack of the project's name."""
+        return self.options.stack is not None or self.stack is not None
 
     @property
     def runtime(self) -> str:
@@ -78,6 +87,8 @@ class Context:
             project_directory=str(self.options.project_directory),
             volumes=volumes,
             fingerprint=fingerprint(project, findings) if findings is not None else None,
+            stack=(project.name if project else self.options.stack) if self.is_stack else None,
+            nodes=len(self.stack.nodes) if self.stack is not None and self.stack.nodes else None,
         )
 
 
@@ -100,7 +111,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
             options.files,
             environ=environ,
             env_file=options.env_file,
-            explicit_name=options.project_name,
+            explicit_name=options.project_name or options.stack,
         )
     except FileNotFound as exc:
         raise UsageError(str(exc)) from None
@@ -130,9 +141,20 @@ def _reach_engine(ctx: Context) -> None:
     except EngineUnreachable as exc:
         ctx.engine_error = exc
         return
+    _read_stack(ctx)
     runtime = ctx.engine.runtime
     if ctx.options.target_os == "auto" and runtime.target_os is not None:
         ctx.target_os, ctx.target_os_reason = runtime.target_os, f"the engine: {runtime.description}"
+
+
+def _read_stack(ctx: Context) -> None:
+    name = ctx.project.name if ctx.project is not None else ctx.options.stack
+    if ctx.engine is None or not name:
+        return
+    try:
+        ctx.stack = read_stack(ctx.engine.client, ctx.engine.info, name)
+    except Exception as exc:  # an engine that stops answering mid-run: the stack checks say so
+        ctx.stack_error = f"the Swarm API did not answer: {str(exc)[:200]}"
 
 
 def _redactor(project: ComposeProject | None, environ: Mapping[str, str], options: Options) -> Redactor:

@@ -9,6 +9,13 @@ def compose_cmd(runtime: str) -> str:
     return "finch compose" if runtime == "finch" else "docker compose"
 
 
+def redeploy_command(runtime: str, project: str, stack: bool = False) -> str:
+    """Recreate the deployment from the current file: ``docker stack deploy`` for a Swarm stack."""
+    if stack:
+        return f"docker stack deploy -c compose.yaml {project}"
+    return f"{compose_cmd(runtime)} -p {project} up -d --force-recreate"
+
+
 def verify_commands(runtime: str, project: str, volume: str | None, services: list[str]) -> tuple[str, ...]:
     commands = []
     if volume:

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from doctor import __version__
-from doctor.models import Finding, Status, Target, overall_status, summary_counts
+from doctor.models import Finding, Status, Target, deployment_name, overall_status, summary_counts
 from doctor.render.text_common import GLYPHS, summary_line
 from doctor.rootcause import find_root_cause
 
@@ -40,7 +40,7 @@ def render_markdown(target: Target, findings: list[Finding], fix: FixSummary | N
     rows = [
         ("Target OS", f"{target.os} ({target.os_reason})"),
         ("Runtime", target.runtime or "unknown (no engine checks)"),
-        ("Project", target.project or "none"),
+        ("Stack" if target.stack else "Project", deployment_name(target).split(" ", 1)[1]),
         ("Compose files", ", ".join(target.compose_files) or "none"),
         ("Project directory", target.project_directory or ""),
         ("Volumes", ", ".join(f"{k} → {n}" for k, n in target.volumes) or "none"),

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from doctor import __version__
-from doctor.models import Finding, Status, Target, summary_counts
+from doctor.models import Finding, Status, Target, deployment_name, summary_counts
 from doctor.render.text_common import ASCII_GLYPHS, GLYPHS, summary_line
 from doctor.rootcause import find_root_cause
 
@@ -54,7 +54,7 @@ def render_terminal(
     console.print(f"[bold]cultivate doctor[/] {__version__}")
     console.print(
         f"target [bold]{escape(target.os)}[/] ({escape(target.os_reason)}), runtime {escape(runtime)}, "
-        f"project [bold]{escape(target.project or 'none')}[/]"
+        f"{deployment_name(target).split(' ', 1)[0]} [bold]{escape(deployment_name(target).split(' ', 1)[1])}[/]"
     )
     if target.compose_files:
         console.print(f"files: {escape(', '.join(target.compose_files))}", style="dim")
