@@ -17,6 +17,7 @@ from checks.containers import actual_mount
 from checks.socket_probe import credentials
 from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
+from doctor.engine.nodes import node_of, stack_view
 from doctor.engine.session import PROBE_LABEL
 from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -59,7 +60,8 @@ def from_host(ctx: Context, db_container: Any, directory: str, port: int) -> Sig
 
 def from_client(ctx: Context, container: Any, directory: str, port: int) -> Sight:
     service = service_of(container) or container.name
-    vantage = f"client:{service}"
+    node = node_of(container, ctx.stack)
+    vantage = f"client:{service}" + (f"@{node}" if node else "")
     if (container.attrs.get("State") or {}).get("Status") != "running":
         return Sight(vantage, None, f"{container.name} is not running")
     seconds = str(max(1, int(ctx.options.timeout)))
@@ -83,7 +85,8 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
     if mount is None or mount.get("Type") not in ("volume", "bind"):
         return Sight("probe", None, "the socket directory is private to the database container")
     source = mount.get("Name") if mount.get("Type") == "volume" else mount.get("Source")
-    client = ctx.engine.client if ctx.engine is not None else None
+    # The database's own engine: in a Swarm stack, the node that runs its task.
+    client = getattr(db_container, "client", None) or (ctx.engine.client if ctx.engine is not None else None)
     if client is None:
         return Sight("probe", None, "no engine")
     seconds = str(max(1, int(ctx.options.timeout)))
@@ -170,19 +173,33 @@ def verdict(sights: list[Sight]) -> tuple[Status, str]:
     return Status.SKIP, "No vantage point could look at the socket"
 
 
+def stack_title(title: str, db_node: str | None, sights: list[Sight]) -> str:
+    """The verdict with the nodes named: "server up on node A; backend on node B sees no socket"."""
+    blind = [s.vantage.split(":", 1)[1] for s in sights if s.vantage.startswith("client:") and s.answered is False]
+    if not title.startswith("Server up") or not blind:
+        return title
+    where = [f"{b.split('@')[0]} on node {b.split('@')[1]}" if "@" in b else b for b in blind]
+    return f"Server up on node {db_node or '?'}; {', '.join(where)} sees an empty socket volume (no socket)"
+
+
 @requires_project(ID, engine=True)
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
     assert engine is not None  # requires_project(engine=True) has checked
     servers = server_uses(project)
-    containers = {service_of(c): c for c in engine.project_containers(project.name)}
+    local_node = str((engine.info.get("Swarm") or {}).get("NodeID", ""))
+    containers, blind = stack_view(ctx.stack, ctx.nodes, local_node, engine.project_containers(project.name))
     server = next((use for use in servers if use.service.name in containers), None)
     if server is None:
         yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
         return
     db_container = containers[server.service.name]
     sights = _look(ctx, project.name, containers, db_container, server)
+    sights += [Sight(f"client:{svc}@{node}", None, f"not looked: {why}") for svc, node, why in blind]
     status, title = verdict(sights)
+    not_shared = "not shared" in title
+    if ctx.stack is not None and status is Status.FAIL:
+        title = stack_title(title, node_of(db_container, ctx.stack), sights)
     evidence = tuple(
         Evidence(
             s.vantage,
@@ -194,7 +211,10 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if status is Status.FAIL:
         remedy = Remedy(
             f"Mount the database's socket volume in every client at the directory in its DATABASE_URL ({GUIDE})."
-            if "not shared" in title
+            if not_shared and ctx.stack is None
+            else "Run the database and its socket clients on one node: the same placement constraint on both "
+            "(stack-placement), then `docker stack deploy` again."
+            if not_shared
             else "Start the database and read its log (container-logs): the socket appears only once the server runs."
         )
     yield Finding("socket-vantage", status, title, "What each vantage point saw is in the evidence.", evidence, remedy)

@@ -68,6 +68,13 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     engine.add_argument(
         "--docker-host", metavar="URL", help="engine endpoint (default: DOCKER_HOST, the CLI context, known sockets)"
     )
+    engine.add_argument(
+        "--node-engine",
+        action="append",
+        default=[],
+        metavar="NODE=URL",
+        help="a Swarm node's own engine, to look inside its task containers; repeatable",
+    )
     engine.add_argument("--offline", action="store_true", help="do not contact the container engine")
     engine.add_argument("--read-only", action="store_true", help="no exec in containers and no probe container")
     engine.add_argument(
@@ -192,6 +199,7 @@ def run_doctor(args: argparse.Namespace) -> int:
         files=tuple(args.file),
         project_name=args.project_name,
         stack=args.stack,
+        node_engines=tuple(args.node_engine),
         env_file=args.env_file,
         target_os=args.target_os,
         log_files=tuple(args.log_file),

@@ -12,6 +12,7 @@ from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
 from doctor.engine.endpoint import Endpoint, resolve
+from doctor.engine.nodes import NodeEngines, parse_node_engine
 from doctor.engine.session import EngineSession, EngineUnreachable, connect
 from doctor.engine.swarm import Stack, read_stack
 from doctor.fingerprint import fingerprint
@@ -45,6 +46,7 @@ class Options:
     since: int | None = None  # epoch seconds
     tokens: bool = False  # consistent [secret-N] tokens (for bundles) instead of [redacted]
     stack: str | None = None  # --stack NAME: judge the files as a Swarm stack of that name
+    node_engines: tuple[str, ...] = ()  # --node-engine NODE=URL: the engines of a swarm's nodes
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Context:
     engine_error: EngineUnreachable | None = None
     stack: Stack | None = None  # the Swarm stack of this name, when the engine runs one
     stack_error: str = ""
+    nodes: NodeEngines | None = None  # the other nodes' engines (--node-engine), connected lazily
 
     @property
     def is_stack(self) -> bool:
@@ -102,6 +105,13 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     project_dir = options.project_directory
     if not project_dir.is_dir():
         raise UsageError(f"the project directory {project_dir} does not exist or is not a directory")
+    node_urls = {}
+    for text in options.node_engines:
+        try:
+            node, url = parse_node_engine(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        node_urls[node] = url
     for log in options.log_files:
         if log != "-" and not Path(log).exists():
             raise UsageError(f"the log file {log} does not exist")
@@ -127,6 +137,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
         target_os, reason = options.target_os, "--target-os"
     ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
     if not options.offline:
+        ctx.nodes = NodeEngines(node_urls, options.timeout, host_os())
         _reach_engine(ctx)
     return ctx
 

@@ -160,7 +160,7 @@ def _line(text: str, line: int | None) -> str:
     return rows[line - 1] if 0 < line <= len(rows) else ""
 
 
-def _indent_of_keys(text: str, service_line: int | None, body: dict[str, Any], lines: dict[Any, int], base: tuple[Any, ...]) -> int:  # fmt: skip
+def _indent_of_keys(text: str, service_line: int | None, body: dict[str, Any], lines: dict[Any, int | None], base: tuple[Any, ...]) -> int:  # fmt: skip
     """The indentation of the service's own keys, taken from its first key's line."""
     for key in body:
         row = _line(text, lines.get((*base, key)))

@@ -1,0 +1,92 @@
+"""The engines of a swarm's other nodes. A stack's task containers live on the node that runs
+them, and only that node's engine can exec into them or read their logs. The manager does not
+know how to reach a node's engine, so the operator says so: ``--node-engine NODE=URL``
+(repeatable; NODE is the node's hostname as ``docker node ls`` shows it). Each is connected
+lazily, once, with the same timeout; a node that cannot be reached is reported, never fatal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from doctor.engine.endpoint import Endpoint
+from doctor.engine.session import EngineSession, EngineUnreachable, connect
+from doctor.engine.swarm import STACK_LABEL, SWARM_NODE_LABEL, Stack, current_containers, service_of
+
+
+def parse_node_engine(text: str) -> tuple[str, str]:
+    """``NODE=URL`` → (node, url); raises ValueError with the sentence for the usage error."""
+    node, sep, url = text.partition("=")
+    if not sep or not node.strip() or "://" not in url:
+        raise ValueError(f"--node-engine wants NODE=URL (for example lab-n2=unix:///run/n2/docker.sock), not {text!r}")
+    return node.strip(), url.strip()
+
+
+@dataclass
+class NodeEngines:
+    urls: dict[str, str]
+    timeout: float
+    host_os: str
+    sessions: dict[str, EngineSession] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def session(self, node: str) -> EngineSession | None:
+        if node in self.sessions:
+            return self.sessions[node]
+        if node in self.errors or node not in self.urls:
+            return None
+        endpoint = Endpoint(self.urls[node], f"--node-engine {node}")
+        try:
+            self.sessions[node] = connect(endpoint, self.timeout, self.host_os)
+        except EngineUnreachable as exc:
+            self.errors[node] = f"{exc.explanation} ({exc.detail[:120]})"
+            return None
+        return self.sessions[node]
+
+    def stack_containers(self, node: str, stack: str) -> list[Any]:
+        """The stack's current task containers on ``node``, through that node's engine."""
+        session = self.session(node)
+        if session is None:
+            return []
+        found = session.client.containers.list(all=True, filters={"label": f"{STACK_LABEL}={stack}"})
+        return current_containers([c for c in found if (c.labels or {}).get(STACK_LABEL) == stack])
+
+    def close(self) -> None:
+        for session in self.sessions.values():
+            session.close()
+
+
+def containers_by_service(local: list[Any], remote: list[Any]) -> dict[str | None, Any]:
+    """One container per service, this engine's first: the running one when there is one."""
+    result: dict[str | None, Any] = {}
+    for container in [*remote, *local]:
+        running = (container.attrs.get("State") or {}).get("Status") == "running"
+        key = service_of(container)
+        if key not in result or running:
+            result[key] = container
+    return result
+
+
+def stack_view(stack: Stack | None, nodes: NodeEngines | None, local_node: str, local: list[Any]) -> tuple[dict[str | None, Any], list[tuple[str, str, str]]]:  # fmt: skip
+    """The stack's containers per service across every node this machine can reach, and for each
+    task on a node it cannot reach, (service, node, why)."""
+    if stack is None or not stack.manager:
+        return containers_by_service(local, []), []
+    remote: list[Any] = []
+    blind: list[tuple[str, str, str]] = []
+    for node_id in sorted({t.node_id for t in stack.tasks if t.desired == "running" and t.node_id != local_node}):
+        name = stack.node_name(node_id)
+        found = nodes.stack_containers(name, stack.name) if nodes is not None else []
+        if found:
+            remote.extend(found)
+            continue
+        why = (nodes.errors.get(name) if nodes is not None else None) or "its engine is not reachable from here (--node-engine NODE=URL)"  # fmt: skip
+        blind.extend((t.service, name, why) for t in stack.tasks if t.node_id == node_id and t.desired == "running")
+    return containers_by_service(local, remote), blind
+
+
+def node_of(container: Any, stack: Stack | None) -> str | None:
+    node_id = (container.labels or {}).get(SWARM_NODE_LABEL)
+    if not node_id:
+        return None
+    return stack.node_name(str(node_id)) if stack is not None else str(node_id)[:12]
