@@ -1,0 +1,105 @@
+"""The multi-node Swarm lab: two dockerd nodes in their own network namespaces, joined into one
+swarm. Each scenario is deployed with ``docker stack deploy``, its state is proven from the
+engines (where each task runs, what the backend logs), and the doctor must name it, with the
+nodes in its evidence. The lab is torn down at the end and must leave nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from checks import CHECKS
+from doctor.context import Options, build_context
+from doctor.models import Finding, Status
+from doctor.runner import run_checks
+from lab import lab_dir
+from lab.swarm import StackDeployment, SwarmLab, deploy, why_unavailable
+from tests.conftest import require
+
+
+@pytest.fixture(scope="module")
+def swarm() -> Iterator[tuple[SwarmLab, str]]:
+    problem = why_unavailable()
+    require(problem is None, f"{problem}")
+    lab = SwarmLab(lab_dir() / "swarm-test")
+    try:
+        image = lab.up()
+        yield lab, image
+    finally:
+        lab.down()
+    assert lab.leftovers() == []
+
+
+@pytest.fixture
+def stack(swarm: tuple[SwarmLab, str]) -> Iterator[list[StackDeployment]]:
+    deployments: list[StackDeployment] = []
+    yield deployments
+    for deployment in deployments:
+        deployment.down()
+
+
+def doctor(lab: SwarmLab, deployment: StackDeployment) -> list[Finding]:
+    options = Options(
+        project_directory=deployment.workdir,
+        project_name=deployment.stack,
+        docker_host=lab.manager.host,
+        node_engines=tuple(lab.node_engines()),
+        timeout=10,
+    )
+    return run_checks(build_context(options, environ={"HOME": "/root"}), CHECKS)
+
+
+def by_id(findings: list[Finding], finding_id: str) -> Finding:
+    found = [f for f in findings if f.id == finding_id]
+    assert found, [(f.id, f.status.value, f.title) for f in findings]
+    return found[0]
+
+
+def evidence_text(finding: Finding) -> str:
+    return "\n".join(f"{e.source} {e.text}" for e in finding.evidence)
+
+
+def test_the_nodes_are_distinct_and_ready(swarm: tuple[SwarmLab, str]) -> None:
+    lab, _ = swarm
+    listed = lab.manager.docker("node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}")
+    assert sorted(line.strip() for line in listed.strip().splitlines()) == ["lab-n1 Ready Leader", "lab-n2 Ready"]
+
+
+SCENARIOS = [
+    pytest.param("stack-pinned", id="pinned-healthy"),
+    pytest.param("stack-apart", id="forced-apart"),
+    pytest.param("stack-db-replicas", id="two-database-replicas"),
+    pytest.param("stack-drift", id="file-pins-tasks-apart"),
+]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeployment]) -> None:
+    lab, image = swarm
+    deployment = deploy(lab, name, image)
+    stack.append(deployment)
+    deployment.wait()  # the tasks run on the expected nodes and the backend logged the expected line
+    findings = doctor(lab, deployment)
+    problems = {f.id for f in findings if f.status in (Status.FAIL, Status.ERROR)}
+    if name == "stack-pinned":
+        assert problems == set(), [(f.id, f.title) for f in findings if f.status is Status.FAIL]
+        assert by_id(findings, "stack-placement-ok").status is Status.OK
+        vantage = by_id(findings, "socket-vantage")
+        assert vantage.status is Status.OK
+        assert "client:backend@lab-n2" in evidence_text(vantage)
+    elif name == "stack-apart":
+        assert {"stack-placement-apart", "stack-tasks-apart", "socket-vantage"} <= problems
+        apart = by_id(findings, "stack-tasks-apart")
+        assert "node lab-n1" in apart.title and "node lab-n2" in apart.title
+        assert "sw" in evidence_text(apart) and "on node lab-n2: running" in evidence_text(apart)
+        vantage = by_id(findings, "socket-vantage")
+        assert vantage.title.startswith("Server up on node lab-n1; backend on node lab-n2")
+    elif name == "stack-db-replicas":
+        replicas = by_id(findings, "stack-database-replicas")
+        assert replicas.status is Status.FAIL
+        assert "on nodes lab-n1, lab-n2" in replicas.title
+    else:
+        assert "stack-placement-apart" not in problems
+        apart = by_id(findings, "stack-tasks-apart")
+        assert apart.status is Status.FAIL and "pins them together" in apart.detail
