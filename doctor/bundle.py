@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from doctor import __version__
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
+from doctor.engine.swarm import stack_document
 from doctor.logs import LogUnreadable, iter_lines, open_log
 from doctor.models import Finding
 from doctor.render.json_report import report_dict
@@ -155,6 +156,8 @@ def write_bundle(ctx: Context, findings: list[Finding], path: Path, fix: FixSumm
         "version.json": _version(),
         "engine.json": json.loads(json.dumps(_engine_info(ctx), default=str)),
     }
+    if ctx.stack is not None:  # a Swarm stack: its nodes and where each task runs
+        documents["swarm.json"] = stack_document(ctx.stack)
     texts: dict[str, str] = {"report.md": render_markdown(target, findings, fix)}
     if ctx.project is not None:
         for name, text in ctx.project.texts.items():

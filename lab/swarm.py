@@ -292,7 +292,9 @@ class StackDeployment:
         while time.monotonic() < deadline:
             tasks = self.tasks()
             last = f"tasks {tasks}"
-            if self._placed(tasks, expect) and self._logged(expect):
+            if self._placed(tasks, expect) and self._logged(expect) and self._database_healthy():
+                # The backend retries once a second: give it time to try against the ready server.
+                time.sleep(3)
                 return
             time.sleep(1)
         raise SwarmError(f"{self.scenario.name} did not reach its state within {timeout:.0f} s: {last}")
@@ -304,6 +306,13 @@ class StackDeployment:
             if wanted and running != wanted:
                 return False
         return True
+
+    def _database_healthy(self) -> bool:
+        label = f"label=com.docker.swarm.service.name={self.stack}_database"
+        return any(
+            node.docker("ps", "-q", "--filter", label, "--filter", "health=healthy", check=False).strip()
+            for node in self.lab.nodes
+        )
 
     def _logged(self, expect: dict[str, Any]) -> bool:
         line = expect.get("backend_log")

@@ -90,3 +90,54 @@ def node_of(container: Any, stack: Stack | None) -> str | None:
     if not node_id:
         return None
     return stack.node_name(str(node_id)) if stack is not None else str(node_id)[:12]
+
+
+def stack_containers(engine: EngineSession, nodes: NodeEngines | None, stack: Stack | None, name: str) -> list[Any]:
+    """Every current container of the stack on the nodes this machine reaches (this engine's first)."""
+    local_node = str((engine.info.get("Swarm") or {}).get("NodeID", ""))
+    by_service, _blind = stack_view(stack, nodes, local_node, engine.project_containers(name))
+    return list(by_service.values())
+
+
+def session_for(engine: EngineSession, nodes: NodeEngines | None, container: Any) -> EngineSession:
+    """The session whose engine holds ``container`` (a node's, for a remote task container)."""
+    client = getattr(container, "client", None)
+    for session in nodes.sessions.values() if nodes is not None else []:
+        if session.client is client:
+            return session
+    return engine
+
+
+def ready_since(container: Any) -> int | None:
+    """Epoch seconds from which a running database container is known to accept connections:
+    the oldest passing health check on record (the engine keeps the last few), else its start.
+    Swarm starts a stack's services together, so a client's failures before then are the start
+    race (stack-depends-on-ignored), not the socket."""
+    state = container.attrs.get("State") or {}
+    if state.get("Status") != "running":
+        return None
+    health = state.get("Health") or {}
+    passed = [str(e.get("Start", "")) for e in health.get("Log") or [] if e.get("ExitCode") == 0]
+    stamp = min(passed) if passed and health.get("Status") == "healthy" else str(state.get("StartedAt", ""))
+    if health and not passed:
+        return None
+    return _epoch(stamp)
+
+
+def _epoch(stamp: str) -> int | None:
+    from datetime import datetime
+
+    try:
+        whole = stamp.split(".", maxsplit=1)[0].rstrip("Z")
+        return int(datetime.fromisoformat(whole + "+00:00").timestamp()) + 1
+    except ValueError:
+        return None
+
+
+def stack_since(containers: list[Any], databases: set[str], since: int | None) -> dict[int, int | None]:
+    """For each client container of a stack: read its log from when the database was ready."""
+    ready = [r for c in containers if service_of(c) in databases for r in [ready_since(c)] if r is not None]
+    if not ready:
+        return {}
+    start = max(ready) if since is None else max([*ready, since])
+    return {id(c): start for c in containers if service_of(c) not in databases}

@@ -214,3 +214,50 @@ def read_stack(client: Any, info: dict[str, Any], name: str) -> Stack | None:
         node = _node(attrs)
         stack.nodes[node.id] = node
     return stack
+
+
+def stack_document(stack: Stack) -> dict[str, Any]:
+    """The stack for a support bundle: nodes, services' placement and each task's node."""
+    return {
+        "stack": stack.name,
+        "manager": stack.manager,
+        "note": stack.error or None,
+        "nodes": [
+            {
+                "id": n.id,
+                "hostname": n.hostname,
+                "role": n.role,
+                "state": n.state,
+                "availability": n.availability,
+                "address": n.addr,
+                "labels": n.labels,
+            }
+            for n in stack.nodes.values()
+        ],
+        "services": [
+            {
+                "service": s.key,
+                "name": s.name,
+                "mode": s.mode,
+                "replicas": s.replicas,
+                "constraints": list(s.constraints),
+                "preferences": list(s.preferences),
+                "restart_condition": s.restart_condition,
+            }
+            for s in stack.services.values()
+        ],
+        "tasks": [
+            {
+                "id": t.id,
+                "service": t.service,
+                "slot": t.slot,
+                "node": stack.node_name(t.node_id),
+                "state": t.state,
+                "desired": t.desired,
+                "error": t.error,
+                "message": t.message,
+                "at": t.timestamp,
+            }
+            for t in stack.tasks
+        ],
+    }

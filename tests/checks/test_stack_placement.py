@@ -145,3 +145,13 @@ def test_live_tasks_apart_name_each_node() -> None:
     assert texts == ["st1_backend.1 on node n2: running", "st1_database.1 on node n1: running"]
     stack.tasks = [_task("database", "id-n1"), _task("backend", "id-n1")]
     assert not list(find_apart_live(stack, deploy("database"), deploy("backend"), pinned_in_file=False))
+
+
+def test_a_stack_volume_is_the_stacks_own() -> None:
+    from checks.engine_volumes import WantedVolume, find_volume_problems
+
+    wanted = [WantedVolume("db_socket", "st1_db_socket", "socket", False)]
+    stack_volume = {"Name": "st1_db_socket", "Labels": {"com.docker.stack.namespace": "st1"}, "Options": None}
+    assert not list(find_volume_problems(wanted, [stack_volume], "st1", True, "linux"))
+    other = {**stack_volume, "Labels": {"com.docker.stack.namespace": "other"}}
+    assert [f.id for f in find_volume_problems(wanted, [other], "st1", True, "linux")] == ["volume-foreign-project"]

@@ -5,11 +5,15 @@ nodes in its evidence. The lab is torn down at the end and must leave nothing be
 
 from __future__ import annotations
 
+import json
+import tarfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from checks import CHECKS
+from doctor.bundle import write_bundle
 from doctor.context import Options, build_context
 from doctor.models import Finding, Status
 from doctor.runner import run_checks
@@ -60,6 +64,33 @@ def evidence_text(finding: Finding) -> str:
     return "\n".join(f"{e.source} {e.text}" for e in finding.evidence)
 
 
+def test_the_bundle_records_nodes_and_placement(
+    swarm: tuple[SwarmLab, str], stack: list[StackDeployment], tmp_path: Path
+) -> None:
+    lab, image = swarm
+    deployment = deploy(lab, "stack-apart", image)
+    stack.append(deployment)
+    deployment.wait()
+    options = Options(
+        project_directory=deployment.workdir,
+        project_name=deployment.stack,
+        docker_host=lab.manager.host,
+        node_engines=tuple(lab.node_engines()),
+        tokens=True,
+    )
+    ctx = build_context(options, environ={"HOME": "/root"})
+    bundle = tmp_path / "ticket.tar.gz"
+    write_bundle(ctx, run_checks(ctx, CHECKS), bundle)
+    with tarfile.open(bundle) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("swarm.json"))
+        extracted = archive.extractfile(member)
+        assert extracted is not None
+        document = json.loads(extracted.read())
+    assert sorted(n["hostname"] for n in document["nodes"]) == ["lab-n1", "lab-n2"]
+    running = {(t["service"], t["node"]) for t in document["tasks"] if t["state"] == "running"}
+    assert running == {("database", "lab-n1"), ("backend", "lab-n2")}
+
+
 def test_the_nodes_are_distinct_and_ready(swarm: tuple[SwarmLab, str]) -> None:
     lab, _ = swarm
     listed = lab.manager.docker("node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}")
@@ -95,6 +126,11 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         assert "sw" in evidence_text(apart) and "on node lab-n2: running" in evidence_text(apart)
         vantage = by_id(findings, "socket-vantage")
         assert vantage.title.startswith("Server up on node lab-n1; backend on node lab-n2")
+        # The backend's own log, read through node lab-n2's engine.
+        assert by_id(findings, "log-backend-cannot-connect").status is Status.FAIL
+        # The stack's volumes carry Swarm's label, not Compose's: they are the stack's own.
+        assert "volume-foreign-project" not in {f.id for f in findings}
+        assert by_id(findings, "engine-volumes").status is Status.OK
     elif name == "stack-db-replicas":
         replicas = by_id(findings, "stack-database-replicas")
         assert replicas.status is Status.FAIL
