@@ -155,3 +155,23 @@ def test_a_stack_volume_is_the_stacks_own() -> None:
     assert not list(find_volume_problems(wanted, [stack_volume], "st1", True, "linux"))
     other = {**stack_volume, "Labels": {"com.docker.stack.namespace": "other"}}
     assert [f.id for f in find_volume_problems(wanted, [other], "st1", True, "linux")] == ["volume-foreign-project"]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "status"),
+    [
+        pytest.param([node("n1")], Status.WARN, id="one-node-warns"),
+        pytest.param(NODES[:2], Status.FAIL, id="two-nodes-fail"),
+    ],
+)
+def test_unpinned_stack_on_a_live_swarm(nodes: list[Node], status: Status) -> None:
+    from checks.stack_placement import find_apart_in_file
+
+    project = load_project(COMPOSE / "stack-placement-fail", environ={"HOME": "/home/op"})
+    assert project is not None
+    deploys = read_deploy(project)
+    stack = Stack("st1", True, nodes={n.id: n for n in nodes})
+    stack.tasks = [_task("database", nodes[0].id)]
+    found = list(find_apart_in_file(project, deploys["database"], deploys["backend"], stack))
+    assert [(f.id, f.status) for f in found] == [("stack-placement-apart", status)]
+    assert found[0].remedy is not None and "node.hostname == n1" in found[0].remedy.diff

@@ -51,7 +51,7 @@ def doctor(lab: SwarmLab, deployment: StackDeployment) -> list[Finding]:
         node_engines=tuple(lab.node_engines()),
         timeout=10,
     )
-    return run_checks(build_context(options, environ={"HOME": "/root"}), CHECKS)
+    return run_checks(build_context(options, environ={"HOME": "/nonexistent"}), CHECKS)
 
 
 def by_id(findings: list[Finding], finding_id: str) -> Finding:
@@ -78,7 +78,7 @@ def test_the_bundle_records_nodes_and_placement(
         node_engines=tuple(lab.node_engines()),
         tokens=True,
     )
-    ctx = build_context(options, environ={"HOME": "/root"})
+    ctx = build_context(options, environ={"HOME": "/nonexistent"})
     bundle = tmp_path / "ticket.tar.gz"
     write_bundle(ctx, run_checks(ctx, CHECKS), bundle)
     with tarfile.open(bundle) as archive:
