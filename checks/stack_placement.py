@@ -71,11 +71,15 @@ def find_replicas(db: Deploy, stack: Stack | None, stack_name: str, engine_volum
 def find_apart_in_file(project: ComposeProject, db: Deploy, client: Deploy, stack: Stack | None) -> Iterator[Finding]:
     nodes = list(stack.nodes.values()) if stack is not None and stack.manager else None
     verdict = together(db, client, nodes)
+    # On a one-node swarm every task meets on that node; judge the file by itself then, so a
+    # second node joining does not silently break the socket.
+    single = nodes is not None and len([n for n in nodes if n.availability in ("", "active")]) == 1
+    if single:
+        verdict = together(db, client, None)
     if verdict.together:
         return
     constraint, extra = suggested_constraint(db, stack, db.service)
     diff, by_hand = constraint_diff(project, [db, client], constraint)
-    single = nodes is not None and len([n for n in nodes if n.availability in ("", "active")]) == 1
     detail = (
         "A named volume is local to the node that runs the task. Placed on different nodes, the client mounts "
         "an empty socket volume of the same name and gets 'No such file or directory'."

@@ -320,6 +320,8 @@ class StackDeployment:
 
     def down(self) -> None:
         self.lab.remove_stack(self.stack)
+        for node in self.scenario.spec.get("drain") or []:
+            self.lab.manager.docker("node", "update", "--availability", "active", self.env[node], check=False)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -334,6 +336,8 @@ def deploy(lab: SwarmLab, name: str, image: str) -> StackDeployment:
     (workdir / ".env").write_text("".join(f"{key}={value}\n" for key, value in env.items()))
     deployment = StackDeployment(lab, scenario, stack, workdir, env)
     try:
+        for node in scenario.spec.get("drain") or []:  # a one-node swarm, as far as placement goes
+            lab.manager.docker("node", "update", "--availability", "drain", env[node])
         # --resolve-image never: the image exists on each node only, and no registry knows it.
         lab.manager.docker("stack", "deploy", "--resolve-image", "never", "-c", str(workdir / scenario.deploy_file), stack, env=env)  # fmt: skip
     except SwarmError:

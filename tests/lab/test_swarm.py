@@ -99,6 +99,7 @@ def test_the_nodes_are_distinct_and_ready(swarm: tuple[SwarmLab, str]) -> None:
 
 SCENARIOS = [
     pytest.param("stack-pinned", id="pinned-healthy"),
+    pytest.param("stack-one-node", id="unpinned-on-one-active-node"),
     pytest.param("stack-apart", id="forced-apart"),
     pytest.param("stack-db-replicas", id="two-database-replicas"),
     pytest.param("stack-drift", id="file-pins-tasks-apart"),
@@ -119,6 +120,11 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         vantage = by_id(findings, "socket-vantage")
         assert vantage.status is Status.OK
         assert "client:backend@lab-n2" in evidence_text(vantage)
+    elif name == "stack-one-node":
+        # Together by chance on the only active node: no fail, but the file is warned about.
+        assert problems == set(), [(f.id, f.title) for f in findings if f.status is Status.FAIL]
+        assert by_id(findings, "stack-placement-apart").status is Status.WARN
+        assert by_id(findings, "socket-vantage").status is Status.OK
     elif name == "stack-apart":
         assert {"stack-placement-apart", "stack-tasks-apart", "socket-vantage"} <= problems
         apart = by_id(findings, "stack-tasks-apart")
