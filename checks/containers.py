@@ -9,6 +9,7 @@ from typing import Any
 from checks._common import requires_project
 from doctor.compose.model import ComposeProject, Mount, canonical_dir
 from doctor.context import Context
+from doctor.engine.nodes import stack_containers
 from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.remedies import redeploy_command
@@ -132,6 +133,8 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
     assert engine is not None  # requires_project(engine=True) has checked
     found = engine.project_containers(project.name)
+    if ctx.stack is not None:  # task containers on every node this machine reaches
+        found = stack_containers(engine, ctx.nodes, ctx.stack, project.name)
     if not found:
         yield Finding(
             ID,

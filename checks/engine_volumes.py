@@ -9,6 +9,7 @@ from typing import Any
 from checks._common import requires_project
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
+from doctor.engine.nodes import stack_volumes
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.postgres import data_dir, database_services
 from doctor.topology import client_uses, server_uses
@@ -131,7 +132,8 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         yield Finding(ID, Status.SKIP, "The Compose files name no socket or data volume")
         return
     deployed = bool(engine.project_containers(project.name))
-    problems = list(find_volume_problems(wanted, engine.volumes(), project.name, deployed, ctx.target_os))
+    volumes = stack_volumes(engine, ctx.nodes, ctx.stack) if ctx.stack is not None else engine.volumes()
+    problems = list(find_volume_problems(wanted, volumes, project.name, deployed, ctx.target_os))
     if ctx.is_stack:  # a stack volume exists only on the nodes that ran a task mounting it
         problems = [_on_this_node(f) if f.id == "volume-missing" else f for f in problems]
     yield from problems

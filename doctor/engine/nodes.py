@@ -141,3 +141,17 @@ def stack_since(containers: list[Any], databases: set[str], since: int | None) -
         return {}
     start = max(ready) if since is None else max([*ready, since])
     return {id(c): start for c in containers if service_of(c) not in databases}
+
+
+def stack_volumes(engine: EngineSession, nodes: NodeEngines | None, stack: Stack | None) -> list[dict[str, Any]]:
+    """The volumes of this engine and of every node that runs a task of the stack and is reachable:
+    a stack volume exists only on the nodes whose tasks mount it."""
+    volumes = list(engine.volumes())
+    if stack is None or nodes is None:
+        return volumes
+    local = str((engine.info.get("Swarm") or {}).get("NodeID", ""))
+    for node_id in sorted({t.node_id for t in stack.tasks if t.desired == "running" and t.node_id != local}):
+        session = nodes.session(stack.node_name(node_id))
+        if session is not None:
+            volumes.extend(session.volumes())
+    return volumes

@@ -120,6 +120,9 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         vantage = by_id(findings, "socket-vantage")
         assert vantage.status is Status.OK
         assert "client:backend@lab-n2" in evidence_text(vantage)
+        # Both tasks run on the worker: their containers and volumes are read through its engine.
+        assert by_id(findings, "containers").status is Status.OK
+        assert by_id(findings, "engine-volumes").status is Status.OK
     elif name == "stack-one-node":
         # Together by chance on the only active node: no fail, but the file is warned about.
         assert problems == set(), [(f.id, f.title) for f in findings if f.status is Status.FAIL]
