@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 from checks import CHECKS
@@ -148,3 +150,39 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         assert "stack-placement-apart" not in problems
         apart = by_id(findings, "stack-tasks-apart")
         assert apart.status is Status.FAIL and "pins them together" in apart.detail
+
+
+CHANGES = {"create", "start", "stop", "kill", "die", "destroy", "remove", "update", "pause", "restart", "prune"}
+
+
+def test_read_only_changes_nothing_on_any_node(swarm: tuple[SwarmLab, str], stack: list[StackDeployment]) -> None:
+    """With --read-only the doctor reads the Swarm API and both nodes' engines and changes
+    nothing: no event on either node but the engine's own health checks."""
+    lab, image = swarm
+    deployment = deploy(lab, "stack-apart", image)
+    stack.append(deployment)
+    deployment.wait()
+    time.sleep(1 - time.time() % 1 + 0.05)  # events have whole-second times: start on a fresh second
+    started = int(time.time())
+    options = Options(
+        project_directory=deployment.workdir,
+        project_name=deployment.stack,
+        docker_host=lab.manager.host,
+        node_engines=tuple(lab.node_engines()),
+        read_only=True,
+    )
+    findings = run_checks(build_context(options, environ={"HOME": "/nonexistent"}), CHECKS)
+    assert by_id(findings, "stack-tasks-apart").status is Status.FAIL
+    time.sleep(1)
+    ended = int(time.time()) + 1
+    changes = []
+    for node in lab.nodes:
+        client = docker.DockerClient(base_url=node.host, version="auto", timeout=30)
+        try:
+            for event in client.events(since=started, until=ended, decode=True):
+                action = str(event.get("Action", ""))
+                if action.split(":", maxsplit=1)[0] in CHANGES or (action.startswith("exec_") and "-t " in action):
+                    changes.append((node.hostname, event.get("Type"), action))
+        finally:
+            client.close()
+    assert changes == []
