@@ -9,14 +9,23 @@ def compose_cmd(runtime: str) -> str:
     return "finch compose" if runtime == "finch" else "docker compose"
 
 
-def redeploy_command(runtime: str, project: str, stack: bool = False) -> str:
+def redeploy_command(runtime: str, project: str, stack: bool = False, file: str = "compose.yaml") -> str:
     """Recreate the deployment from the current file: ``docker stack deploy`` for a Swarm stack."""
     if stack:
-        return f"docker stack deploy -c compose.yaml {project}"
+        return f"docker stack deploy -c {file} {project}"
     return f"{compose_cmd(runtime)} -p {project} up -d --force-recreate"
 
 
-def verify_commands(runtime: str, project: str, volume: str | None, services: list[str]) -> tuple[str, ...]:
+def verify_commands(
+    runtime: str, project: str, volume: str | None, services: list[str], stack: bool = False
+) -> tuple[str, ...]:
+    if stack:  # a Swarm stack: the volume lives on each node, so look at where the tasks run
+        return (
+            redeploy_command(runtime, project, stack=True),
+            *(f"docker service ps --no-trunc {project}_{service}" for service in services),
+            *(f"docker service logs --tail 50 {project}_{service}" for service in services),
+            "docker node ls",
+        )
     commands = []
     if volume:
         commands.append(f"{runtime} volume inspect {volume}")

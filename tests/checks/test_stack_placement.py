@@ -175,3 +175,18 @@ def test_unpinned_stack_on_a_live_swarm(nodes: list[Node], status: Status) -> No
     found = list(find_apart_in_file(project, deploys["database"], deploys["backend"], stack))
     assert [(f.id, f.status) for f in found] == [("stack-placement-apart", status)]
     assert found[0].remedy is not None and "node.hostname == n1" in found[0].remedy.diff
+
+
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        pytest.param("st1", "docker stack deploy -c compose.yaml st1", id="stack"),
+        pytest.param(None, "up -d --force-recreate", id="compose"),
+    ],
+)
+def test_remedy_commands_follow_the_deployment(stack: str | None, expected: str) -> None:
+    findings = findings_for(COMPOSE / "backend-socket-not-mounted-fail", stack=stack)
+    finding = next(f for f in findings if f.id == "backend-socket-not-mounted")
+    assert finding.remedy is not None
+    assert any(expected in command for command in finding.remedy.commands), finding.remedy.commands
+    assert stack is None or not any("compose" in command for command in finding.remedy.commands)
