@@ -189,4 +189,4 @@ def test_remedy_commands_follow_the_deployment(stack: str | None, expected: str)
     finding = next(f for f in findings if f.id == "backend-socket-not-mounted")
     assert finding.remedy is not None
     assert any(expected in command for command in finding.remedy.commands), finding.remedy.commands
-    assert stack is None or not any("compose" in command for command in finding.remedy.commands)
+    assert stack is None or not any("docker compose" in command for command in finding.remedy.commands)
