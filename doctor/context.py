@@ -105,6 +105,8 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     project_dir = options.project_directory
     if not project_dir.is_dir():
         raise UsageError(f"the project directory {project_dir} does not exist or is not a directory")
+    if options.stack and options.project_name and options.stack != options.project_name:
+        raise UsageError(f"-p {options.project_name} and --stack {options.stack} name different stacks; give one")
     node_urls = {}
     for text in options.node_engines:
         try:

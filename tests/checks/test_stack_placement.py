@@ -190,3 +190,20 @@ def test_remedy_commands_follow_the_deployment(stack: str | None, expected: str)
     assert finding.remedy is not None
     assert any(expected in command for command in finding.remedy.commands), finding.remedy.commands
     assert stack is None or not any("docker compose" in command for command in finding.remedy.commands)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param(Options(project_name="a", stack="b"), id="p-and-stack-differ"),
+        pytest.param(Options(stack="st1", node_engines=("lab-n2",)), id="node-engine-without-url"),
+        pytest.param(Options(stack="st1", node_engines=("lab-n2=/run/docker.sock",)), id="node-engine-not-a-url"),
+    ],
+)
+def test_bad_stack_flags_are_usage_errors(options: Options) -> None:
+    from dataclasses import replace
+
+    from doctor.context import UsageError
+
+    with pytest.raises(UsageError):
+        build_context(replace(options, project_directory=COMPOSE / "stack-placement-pass", offline=True), {})
