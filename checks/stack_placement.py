@@ -155,6 +155,9 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         yield Finding(ID, Status.SKIP, "Not a Swarm stack (no --stack, and the engine runs no stack of this name)")
         return
     stack = ctx.stack
+    partial = ctx.stack_error or (stack.error if stack is not None else "")
+    if partial:  # a worker, or a Swarm API that stopped answering: the files are still judged
+        yield Finding(ID, Status.INFO, f"Placement judged from the files only: {partial}")
     databases = database_services(project)
     clients = list(dict.fromkeys(use.service.name for use in client_uses(project)))
     if not databases:
