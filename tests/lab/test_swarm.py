@@ -142,6 +142,13 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         # The stack's volumes carry Swarm's label, not Compose's: they are the stack's own.
         assert "volume-foreign-project" not in {f.id for f in findings}
         assert by_id(findings, "engine-volumes").status is Status.OK
+        # From the worker (no Swarm API there) the file is still judged, and the doctor says so.
+        worker = Options(
+            project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.nodes[1].host
+        )
+        seen = run_checks(build_context(worker, environ={"HOME": "/nonexistent"}), CHECKS)
+        assert by_id(seen, "stack-placement-apart").status is Status.FAIL
+        assert "judged from the files only" in by_id(seen, "stack-placement").title
     elif name == "stack-db-replicas":
         replicas = by_id(findings, "stack-database-replicas")
         assert replicas.status is Status.FAIL
