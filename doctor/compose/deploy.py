@@ -115,7 +115,7 @@ def _merge_file(deploy: Deploy, file: str, text: str, value_lines: dict[Any, int
         try:
             deploy.replicas = int(spec["replicas"])
             deploy.replicas_origin = Origin(file, lines.get((*at, "replicas")))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
     restart = spec.get("restart_policy")
     if isinstance(restart, dict) and isinstance(restart.get("condition"), str):

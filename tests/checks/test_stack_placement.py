@@ -9,6 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from checks import CHECKS
 from doctor.compose.deploy import Constraint, Deploy, read_deploy
@@ -207,3 +210,26 @@ def test_bad_stack_flags_are_usage_errors(options: Options) -> None:
 
     with pytest.raises(UsageError):
         build_context(replace(options, project_directory=COMPOSE / "stack-placement-pass", offline=True), {})
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["replicas", "mode", "placement", "constraints", "preferences", "spread", "restart_policy", "condition"]), inner, max_size=4)), max_leaves=12)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(deploy_value=_VALUES)
+@example(deploy_value={"replicas": float("inf")})
+@example(deploy_value={"replicas": "two", "placement": {"constraints": "node.role == manager"}})
+@example(deploy_value={"placement": {"constraints": [{"node.hostname": "a"}, None, 3]}, "restart_policy": [1]})
+def test_any_deploy_shape_is_read_without_crashing(
+    deploy_value: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    directory = tmp_path_factory.mktemp("deploy")
+    body = {
+        "services": {"database": {"image": "postgres:16", "deploy": deploy_value}, "backend": {"deploy": deploy_value}}
+    }
+    (directory / "compose.yaml").write_text(yaml.safe_dump(body))
+    findings = findings_for(directory)
+    assert not [f for f in findings if f.id == "check-crashed"], [
+        f.evidence for f in findings if f.id == "check-crashed"
+    ]
