@@ -18,6 +18,7 @@ from checks.socket_probe import credentials
 from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
 from doctor.engine.nodes import node_of, stack_view
+from doctor.engine.probe_task import run_probe_task
 from doctor.engine.session import PROBE_LABEL
 from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -173,6 +174,30 @@ def verdict(sights: list[Sight]) -> tuple[Status, str]:
     return Status.SKIP, "No vantage point could look at the socket"
 
 
+def _from_probe_task(ctx: Context, project: ComposeProject, blind: tuple[str, str, str], db: Any) -> Sight:
+    """A client task on a node whose engine is out of reach: a one-shot probe task there."""
+    service, node, why = blind
+    vantage = f"client:{service}@{node}"
+    stack = ctx.stack
+    if ctx.options.read_only or ctx.options.probe_container == "never" or stack is None or ctx.engine is None:
+        return Sight(vantage, None, f"not looked: {why}")
+    use = next((u for u in client_uses(project) if u.service.name == service), None)
+    spec = stack.services.get(service)
+    node_id = next((n.id for n in stack.nodes.values() if n.hostname == node), None)
+    if use is None or spec is None or node_id is None:
+        return Sight(vantage, None, f"not looked: {why}")
+    wanted = canonical_dir(use.directory)
+    mounts = [
+        m for m in spec.mounts if m[0] == "volume" and (wanted + "/").startswith(canonical_dir(m[2]).rstrip("/") + "/")
+    ]
+    if not mounts:
+        return Sight(vantage, None, f"{service} mounts no volume at {use.directory}: nothing to share the socket")
+    _kind, volume, target = max(mounts, key=lambda m: len(m[2]))
+    image = str((db.attrs.get("Config") or {}).get("Image", "")).split("@")[0]
+    result = run_probe_task(ctx.engine.client, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=use.directory, port=use.port, timeout=ctx.options.timeout)  # fmt: skip
+    return Sight(vantage, result.answered, f"{result.detail} ({why})")
+
+
 def stack_title(title: str, db_node: str | None, sights: list[Sight]) -> str:
     """The verdict with the nodes named: "server up on node A; backend on node B sees no socket"."""
     blind = [s.vantage.split(":", 1)[1] for s in sights if s.vantage.startswith("client:") and s.answered is False]
@@ -195,7 +220,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         return
     db_container = containers[server.service.name]
     sights = _look(ctx, project.name, containers, db_container, server)
-    sights += [Sight(f"client:{svc}@{node}", None, f"not looked: {why}") for svc, node, why in blind]
+    sights += [_from_probe_task(ctx, project, entry, db_container) for entry in blind]
     status, title = verdict(sights)
     not_shared = "not shared" in title
     if ctx.stack is not None and status is Status.FAIL:

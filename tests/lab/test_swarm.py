@@ -14,9 +14,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from checks import CHECKS
+from checks import CHECKS, select
 from doctor.bundle import write_bundle
 from doctor.context import Options, build_context
+from doctor.engine.session import PROBE_LABEL
 from doctor.models import Finding, Status
 from doctor.runner import run_checks
 from lab import lab_dir
@@ -142,6 +143,15 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         # The stack's volumes carry Swarm's label, not Compose's: they are the stack's own.
         assert "volume-foreign-project" not in {f.id for f in findings}
         assert by_id(findings, "engine-volumes").status is Status.OK
+        # Without lab-n2's engine, a probe task on lab-n2 looks at the backend's socket volume there.
+        blind = Options(
+            project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.manager.host
+        )
+        probed = run_checks(build_context(blind, environ={"HOME": "/nonexistent"}), select(["socket-vantage"]))
+        vantage = by_id(probed, "socket-vantage")
+        assert vantage.title.startswith("Server up on node lab-n1; backend on node lab-n2")
+        assert "no answer — pg_isready in a probe task on node lab-n2" in evidence_text(vantage)
+        assert not lab.manager.docker("service", "ls", "-q", "--filter", f"label={PROBE_LABEL}").strip()
         # From the worker (no Swarm API there) the file is still judged, and the doctor says so.
         worker = Options(
             project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.nodes[1].host
