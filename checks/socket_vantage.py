@@ -174,28 +174,50 @@ def verdict(sights: list[Sight]) -> tuple[Status, str]:
     return Status.SKIP, "No vantage point could look at the socket"
 
 
-def _from_probe_task(ctx: Context, project: ComposeProject, blind: tuple[str, str, str], db: Any) -> Sight:
+def _from_probe_task(ctx: Context, project: ComposeProject, blind: tuple[str, str, str]) -> Sight:
     """A client task on a node whose engine is out of reach: a one-shot probe task there."""
     service, node, why = blind
-    vantage = f"client:{service}@{node}"
+    use = next((u for u in client_uses(project) if u.service.name == service), None)
+    if use is None:
+        return Sight(f"client:{service}@{node}", None, f"not looked: {why}")
+    return _probe_sight(ctx, project, f"client:{service}@{node}", (service, node, why), (use.directory, use.port))
+
+
+def _probe_sight(
+    ctx: Context, project: ComposeProject, vantage: str, where: tuple[str, str, str], socket: tuple[str, int]
+) -> Sight:
+    """What a probe task on ``node`` sees at ``directory``, through the volume ``service`` mounts there."""
+    service, node, why = where
+    directory, port = socket
     stack = ctx.stack
     if ctx.options.read_only or ctx.options.probe_container == "never" or stack is None or ctx.engine is None:
         return Sight(vantage, None, f"not looked: {why}")
-    use = next((u for u in client_uses(project) if u.service.name == service), None)
     spec = stack.services.get(service)
     node_id = next((n.id for n in stack.nodes.values() if n.hostname == node), None)
-    if use is None or spec is None or node_id is None:
+    db_name = next((u.service.name for u in server_uses(project)), "")
+    image = stack.services[db_name].image if db_name in stack.services else ""
+    if spec is None or node_id is None or not image:
         return Sight(vantage, None, f"not looked: {why}")
-    wanted = canonical_dir(use.directory)
-    mounts = [
-        m for m in spec.mounts if m[0] == "volume" and (wanted + "/").startswith(canonical_dir(m[2]).rstrip("/") + "/")
-    ]
+    wanted = canonical_dir(directory) + "/"
+    mounts = [m for m in spec.mounts if m[0] == "volume" and wanted.startswith(canonical_dir(m[2]).rstrip("/") + "/")]
     if not mounts:
-        return Sight(vantage, None, f"{service} mounts no volume at {use.directory}: nothing to share the socket")
+        return Sight(vantage, None, f"{service} mounts no volume at {directory}: nothing to share the socket")
     _kind, volume, target = max(mounts, key=lambda m: len(m[2]))
-    image = str((db.attrs.get("Config") or {}).get("Image", "")).split("@")[0]
-    result = run_probe_task(ctx.engine.client, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=use.directory, port=use.port, timeout=ctx.options.timeout)  # fmt: skip
+    result = run_probe_task(ctx.engine.client, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=directory, port=port, timeout=ctx.options.timeout)  # fmt: skip
     return Sight(vantage, result.answered, f"{result.detail} ({why})")
+
+
+def _remote_database(ctx: Context, project: ComposeProject, blind: list[tuple[str, str, str]], containers: dict[Any, Any]) -> tuple[list[Sight], str | None]:  # fmt: skip
+    """The database's task runs on a node out of reach: probe tasks on its node and each client's."""
+    server = next(iter(server_uses(project)), None)
+    entry = next((b for b in blind if server is not None and b[0] == server.service.name), None)
+    if server is None or entry is None:
+        return [], None
+    sights = [_probe_sight(ctx, project, f"probe@{entry[1]}", entry, (server.directory, server.port))]
+    if not ctx.options.read_only:
+        sights += [from_client(ctx, containers[u.service.name], u.directory, u.port) for u in client_uses_of(ctx, containers)]  # fmt: skip
+    sights += [_from_probe_task(ctx, project, b) for b in blind if b is not entry]
+    return sights, entry[1]
 
 
 def stack_title(title: str, db_node: str | None, sights: list[Sight]) -> str:
@@ -216,15 +238,19 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     containers, blind = stack_view(ctx.stack, ctx.nodes, local_node, engine.project_containers(project.name))
     server = next((use for use in servers if use.service.name in containers), None)
     if server is None:
-        yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
-        return
-    db_container = containers[server.service.name]
-    sights = _look(ctx, project.name, containers, db_container, server)
-    sights += [_from_probe_task(ctx, project, entry, db_container) for entry in blind]
+        sights, db_node = _remote_database(ctx, project, blind, containers)
+        if not sights:
+            yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
+            return
+    else:
+        db_container = containers[server.service.name]
+        db_node = node_of(db_container, ctx.stack)
+        sights = _look(ctx, project.name, containers, db_container, server)
+        sights += [_from_probe_task(ctx, project, entry) for entry in blind]
     status, title = verdict(sights)
     not_shared = "not shared" in title
     if ctx.stack is not None and status is Status.FAIL:
-        title = stack_title(title, node_of(db_container, ctx.stack), sights)
+        title = stack_title(title, db_node, sights)
     evidence = tuple(
         Evidence(
             s.vantage,

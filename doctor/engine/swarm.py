@@ -66,6 +66,7 @@ class StackService:
     preferences: tuple[str, ...]
     restart_condition: str | None
     mounts: tuple[tuple[str, str, str], ...]  # (type, source, target)
+    image: str = ""  # the image reference, without the digest Swarm may pin
 
 
 @dataclass
@@ -165,6 +166,7 @@ def _service(stack: str, attrs: dict[str, Any]) -> StackService:
             (str(m.get("Type", "")), str(m.get("Source", "")), str(m.get("Target", "")))
             for m in container.get("Mounts") or []
         ),
+        image=str(container.get("Image", "")).split("@")[0],
     )
 
 

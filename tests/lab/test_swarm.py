@@ -123,6 +123,14 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         vantage = by_id(findings, "socket-vantage")
         assert vantage.status is Status.OK
         assert "client:backend@lab-n2" in evidence_text(vantage)
+        # Without lab-n2's engine, probe tasks on lab-n2 look at the database's and the backend's volume.
+        blind = Options(
+            project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.manager.host
+        )
+        probed = by_id(run_checks(build_context(blind, environ={"HOME": "/nonexistent"}), select(["socket-vantage"])), "socket-vantage")  # fmt: skip
+        assert probed.status is Status.OK, evidence_text(probed)
+        assert "probe@lab-n2 answered — pg_isready in a probe task on node lab-n2" in evidence_text(probed)
+        assert "client:backend@lab-n2 answered" in evidence_text(probed)
         # Both tasks run on the worker: their containers and volumes are read through its engine.
         assert by_id(findings, "containers").status is Status.OK
         assert by_id(findings, "engine-volumes").status is Status.OK
