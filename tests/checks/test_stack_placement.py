@@ -19,7 +19,7 @@ from doctor.compose.model import Origin
 from doctor.compose.project import load_project
 from doctor.context import Options, build_context
 from doctor.engine.swarm import Node, Stack, Task
-from doctor.models import Finding, Status
+from doctor.models import Finding, Status, Target
 from doctor.placement import together
 from doctor.runner import run_checks
 from tests.conftest import FIXTURES
@@ -233,3 +233,28 @@ def test_any_deploy_shape_is_read_without_crashing(
     assert not [f for f in findings if f.id == "check-crashed"], [
         f.evidence for f in findings if f.id == "check-crashed"
     ]
+
+
+@pytest.mark.parametrize(
+    ("target", "header"),
+    [
+        pytest.param(Target("linux", "x", project="st1", stack="st1", nodes=2), "stack st1 on 2 nodes", id="stack"),
+        pytest.param(Target("linux", "x", project="st1", stack="st1", nodes=1), "stack st1 on 1 node", id="one-node"),
+        pytest.param(Target("linux", "x", project="app"), "project app", id="compose"),
+    ],
+)
+def test_every_format_names_the_stack(target: Target, header: str) -> None:
+    import io
+    import json
+
+    from doctor.render.json_report import render_json
+    from doctor.render.markdown import render_markdown
+    from doctor.render.terminal import make_console, render_terminal
+
+    stream = io.StringIO()
+    render_terminal(make_console(stream, "never"), target, [])
+    assert header in stream.getvalue()
+    kind, name = header.split(" ", 1)
+    assert f"| {kind.capitalize()} | {name} |" in render_markdown(target, [])
+    stack = json.loads(render_json(target, []))["target"]["stack"]
+    assert stack == ({"name": "st1", "nodes": target.nodes} if target.stack else None)
