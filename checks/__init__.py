@@ -20,6 +20,7 @@ from checks import (
     socket_probe,
     socket_sharing,
     socket_vantage,
+    stack_placement,
     start_order,
 )
 from doctor.runner import Check
@@ -32,6 +33,7 @@ CHECKS: list[Check] = [
     data_volume,
     start_order,
     secret_values,
+    stack_placement,
     engine,
     engine_volumes,
     containers,

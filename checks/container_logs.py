@@ -8,7 +8,9 @@ from checks._common import requires_project
 from checks.log_signatures import failures, findings_for, scan_stream
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
+from doctor.engine.nodes import session_for, stack_containers, stack_since
 from doctor.models import Finding, Status
+from doctor.postgres import database_services
 
 ID = "container-logs"
 SUMMARY = "The containers' logs show no socket, data-directory or connection failure"
@@ -19,12 +21,19 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
     assert engine is not None  # requires_project(engine=True) has checked
     containers = engine.project_containers(project.name)
+    if ctx.stack is not None:  # a stack's tasks run on several nodes: read each through its own engine
+        containers = stack_containers(engine, ctx.nodes, ctx.stack, project.name)
     if not containers:
         yield Finding(ID, Status.SKIP, f"No containers of project {project.name} to read logs from")
         return
     clean: list[str] = []
+    since = {id(c): ctx.options.since for c in containers}
+    if ctx.stack is not None:  # Swarm starts services together: skip each client's start race
+        since.update(stack_since(containers, {d.name for d in database_services(project)}, ctx.options.since))
     for container in containers:
-        stream = engine.log_stream(container, tail=ctx.options.log_lines, since=ctx.options.since)
+        stream = session_for(engine, ctx.nodes, container).log_stream(
+            container, tail=ctx.options.log_lines, since=since[id(container)]
+        )
         try:
             scan = scan_stream(stream, container.name)
         finally:

@@ -9,8 +9,10 @@ from typing import Any
 from checks._common import requires_project
 from doctor.compose.model import ComposeProject, Mount, canonical_dir
 from doctor.context import Context
+from doctor.engine.nodes import stack_containers
+from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Finding, Remedy, Status
-from doctor.remedies import compose_cmd
+from doctor.remedies import redeploy_command
 from doctor.topology import SocketUse, client_uses, server_uses
 
 ID = "containers"
@@ -21,7 +23,7 @@ SERVICE_LABEL = "com.docker.compose.service"
 def state_findings(container: Any) -> Iterator[Finding]:
     state = container.attrs.get("State") or {}
     name = container.name
-    service = container.labels.get(SERVICE_LABEL, "?")
+    service = service_of(container) or "?"
     status = state.get("Status", "unknown")
     if state.get("OOMKilled"):
         yield Finding("container-oom-killed", Status.FAIL, f"{service} ({name}) was killed for using too much memory",
@@ -82,7 +84,9 @@ def expected_identity(project: ComposeProject, mount: Mount | None) -> str:
     return mount.type
 
 
-def find_drift(project: ComposeProject, containers: dict[str, Any], runtime: str) -> Iterator[Finding]:
+def find_drift(
+    project: ComposeProject, containers: dict[str, Any], runtime: str, stack: bool = False
+) -> Iterator[Finding]:
     uses: list[SocketUse] = [*server_uses(project), *client_uses(project)]
     seen: dict[str, str] = {}
     for use in uses:
@@ -104,7 +108,7 @@ def find_drift(project: ComposeProject, containers: dict[str, Any], runtime: str
                 ),
                 Remedy(
                     "Recreate the containers from the current file.",
-                    commands=(f"{compose_cmd(runtime)} -p {project.name} up -d --force-recreate",),
+                    commands=(redeploy_command(runtime, project.name, stack),),
                 ),
             )
     servers = {k: v for k, v in seen.items() if k.startswith("server:")}
@@ -119,7 +123,7 @@ def find_drift(project: ComposeProject, containers: dict[str, Any], runtime: str
                 (Evidence(containers[service].name, f"mounted: {running}"),),
                 Remedy(
                     "Mount the database's socket volume in the client, then recreate it.",
-                    commands=(f"{compose_cmd(runtime)} -p {project.name} up -d --force-recreate",),
+                    commands=(redeploy_command(runtime, project.name, stack),),
                 ),
             )
 
@@ -129,16 +133,19 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
     assert engine is not None  # requires_project(engine=True) has checked
     found = engine.project_containers(project.name)
+    if ctx.stack is not None:  # task containers on every node this machine reaches
+        found = stack_containers(engine, ctx.nodes, ctx.stack, project.name)
     if not found:
         yield Finding(
             ID,
             Status.INFO,
-            f"No containers of project {project.name} on the engine: it is not deployed (or under another project name)",
+            f"No containers of {'stack' if ctx.is_stack else 'project'} {project.name} on the engine: it is not deployed "
+            + ("on this node" if ctx.is_stack else "(or under another project name)"),
         )
         return
-    by_service = {c.labels.get(SERVICE_LABEL, c.name): c for c in found}
+    by_service = {service_of(c) or c.name: c for c in found}
     problems = [f for c in found for f in state_findings(c)]
-    problems += list(find_drift(project, by_service, ctx.runtime))
+    problems += list(find_drift(project, by_service, ctx.runtime, ctx.is_stack))
     yield from problems
     if not problems:
         yield Finding(

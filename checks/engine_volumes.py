@@ -9,6 +9,7 @@ from typing import Any
 from checks._common import requires_project
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
+from doctor.engine.nodes import stack_volumes
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.postgres import data_dir, database_services
 from doctor.topology import client_uses, server_uses
@@ -17,6 +18,7 @@ ID = "engine-volumes"
 SUMMARY = "The socket and data volumes exist on the engine, made by Compose for this project"
 PROJECT_LABEL = "com.docker.compose.project"
 VOLUME_LABEL = "com.docker.compose.volume"
+STACK_LABEL = "com.docker.stack.namespace"  # docker stack deploy labels its volumes with this only
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def find_volume_problems(
                     f"Remove driver_opts from the file, then `compose down` and `volume rm {volume.engine_name}` so it is made again."
                 ),
             )
-        owner = labels.get(PROJECT_LABEL)
+        owner = labels.get(PROJECT_LABEL, labels.get(STACK_LABEL))
         if not volume.external and owner != project:
             made = f"for project {owner!r}" if owner else "outside Compose"
             yield Finding(
@@ -131,8 +133,23 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         yield Finding(ID, Status.SKIP, "The Compose files name no socket or data volume")
         return
     deployed = bool(engine.project_containers(project.name))
-    problems = list(find_volume_problems(wanted, engine.volumes(), project.name, deployed, ctx.target_os))
+    volumes = stack_volumes(engine, ctx.nodes, ctx.stack) if ctx.stack is not None else engine.volumes()
+    problems = list(find_volume_problems(wanted, volumes, project.name, deployed, ctx.target_os))
+    if ctx.is_stack:  # a stack volume exists only on the nodes that ran a task mounting it
+        problems = [_on_this_node(f) if f.id == "volume-missing" else f for f in problems]
     yield from problems
     if not [f for f in problems if f.status.is_problem]:
         listed = ", ".join(f"{v.key} → {v.engine_name}" for v in wanted)
         yield Finding(ID, Status.OK, f"The volumes exist on the engine as Compose made them: {listed}")
+
+
+def _on_this_node(finding: Finding) -> Finding:
+    return Finding(
+        finding.id,
+        Status.INFO,
+        finding.title.replace("on the engine", "on this engine's node"),
+        "In a Swarm stack each node makes the volume when it first runs a task that mounts it; "
+        "stack-placement judges where the tasks run.",
+        finding.evidence,
+        None,
+    )

@@ -103,7 +103,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
             f"Mount the named volume {volume} ({project.engine_volume_name(volume)} on the engine) at "
             f"{targets} in every service, declared under top-level volumes: with driver: local ({GUIDE}).",
             editor.diff() if all(edited) else "",
-            verify_commands(ctx.runtime, project.name, project.engine_volume_name(volume), services),
+            verify_commands(ctx.runtime, project.name, project.engine_volume_name(volume), services, ctx.is_stack),
         ),
     )
 

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks._common import requires_project
-from checks.containers import SERVICE_LABEL, actual_mount
+from checks.containers import actual_mount
 from checks.socket_probe import credentials
 from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
+from doctor.engine.nodes import node_of, stack_view
+from doctor.engine.probe_task import run_probe_task
 from doctor.engine.session import PROBE_LABEL
+from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.postgres import MAX_SOCKET_PATH
 from doctor.probe import probe_socket
@@ -57,8 +60,9 @@ def from_host(ctx: Context, db_container: Any, directory: str, port: int) -> Sig
 
 
 def from_client(ctx: Context, container: Any, directory: str, port: int) -> Sight:
-    service = container.labels.get(SERVICE_LABEL, container.name)
-    vantage = f"client:{service}"
+    service = service_of(container) or container.name
+    node = node_of(container, ctx.stack)
+    vantage = f"client:{service}" + (f"@{node}" if node else "")
     if (container.attrs.get("State") or {}).get("Status") != "running":
         return Sight(vantage, None, f"{container.name} is not running")
     seconds = str(max(1, int(ctx.options.timeout)))
@@ -82,7 +86,8 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
     if mount is None or mount.get("Type") not in ("volume", "bind"):
         return Sight("probe", None, "the socket directory is private to the database container")
     source = mount.get("Name") if mount.get("Type") == "volume" else mount.get("Source")
-    client = ctx.engine.client if ctx.engine is not None else None
+    # The database's own engine: in a Swarm stack, the node that runs its task.
+    client = getattr(db_container, "client", None) or (ctx.engine.client if ctx.engine is not None else None)
     if client is None:
         return Sight("probe", None, "no engine")
     seconds = str(max(1, int(ctx.options.timeout)))
@@ -169,19 +174,83 @@ def verdict(sights: list[Sight]) -> tuple[Status, str]:
     return Status.SKIP, "No vantage point could look at the socket"
 
 
+def _from_probe_task(ctx: Context, project: ComposeProject, blind: tuple[str, str, str]) -> Sight:
+    """A client task on a node whose engine is out of reach: a one-shot probe task there."""
+    service, node, why = blind
+    use = next((u for u in client_uses(project) if u.service.name == service), None)
+    if use is None:
+        return Sight(f"client:{service}@{node}", None, f"not looked: {why}")
+    return _probe_sight(ctx, project, f"client:{service}@{node}", (service, node, why), (use.directory, use.port))
+
+
+def _probe_sight(
+    ctx: Context, project: ComposeProject, vantage: str, where: tuple[str, str, str], socket: tuple[str, int]
+) -> Sight:
+    """What a probe task on ``node`` sees at ``directory``, through the volume ``service`` mounts there."""
+    service, node, why = where
+    directory, port = socket
+    stack = ctx.stack
+    if ctx.options.read_only or ctx.options.probe_container == "never" or stack is None or ctx.engine is None:
+        return Sight(vantage, None, f"not looked: {why}")
+    spec = stack.services.get(service)
+    node_id = next((n.id for n in stack.nodes.values() if n.hostname == node), None)
+    db_name = next((u.service.name for u in server_uses(project)), "")
+    image = stack.services[db_name].image if db_name in stack.services else ""
+    if spec is None or node_id is None or not image:
+        return Sight(vantage, None, f"not looked: {why}")
+    wanted = canonical_dir(directory) + "/"
+    mounts = [m for m in spec.mounts if m[0] == "volume" and wanted.startswith(canonical_dir(m[2]).rstrip("/") + "/")]
+    if not mounts:
+        return Sight(vantage, None, f"{service} mounts no volume at {directory}: nothing to share the socket")
+    _kind, volume, target = max(mounts, key=lambda m: len(m[2]))
+    result = run_probe_task(ctx.engine.client, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=directory, port=port, timeout=ctx.options.timeout)  # fmt: skip
+    return Sight(vantage, result.answered, f"{result.detail} ({why})")
+
+
+def _remote_database(ctx: Context, project: ComposeProject, blind: list[tuple[str, str, str]], containers: dict[Any, Any]) -> tuple[list[Sight], str | None]:  # fmt: skip
+    """The database's task runs on a node out of reach: probe tasks on its node and each client's."""
+    server = next(iter(server_uses(project)), None)
+    entry = next((b for b in blind if server is not None and b[0] == server.service.name), None)
+    if server is None or entry is None:
+        return [], None
+    sights = [_probe_sight(ctx, project, f"probe@{entry[1]}", entry, (server.directory, server.port))]
+    if not ctx.options.read_only:
+        sights += [from_client(ctx, containers[u.service.name], u.directory, u.port) for u in client_uses_of(ctx, containers)]  # fmt: skip
+    sights += [_from_probe_task(ctx, project, b) for b in blind if b is not entry]
+    return sights, entry[1]
+
+
+def stack_title(title: str, db_node: str | None, sights: list[Sight]) -> str:
+    """The verdict with the nodes named: "server up on node A; backend on node B sees no socket"."""
+    blind = [s.vantage.split(":", 1)[1] for s in sights if s.vantage.startswith("client:") and s.answered is False]
+    if not title.startswith("Server up") or not blind:
+        return title
+    where = [f"{b.split('@')[0]} on node {b.split('@')[1]}" if "@" in b else b for b in blind]
+    return f"Server up on node {db_node or '?'}; {', '.join(where)} sees an empty socket volume (no socket)"
+
+
 @requires_project(ID, engine=True)
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     engine = ctx.engine
     assert engine is not None  # requires_project(engine=True) has checked
     servers = server_uses(project)
-    containers = {c.labels.get(SERVICE_LABEL): c for c in engine.project_containers(project.name)}
+    local_node = str((engine.info.get("Swarm") or {}).get("NodeID", ""))
+    containers, blind = stack_view(ctx.stack, ctx.nodes, local_node, engine.project_containers(project.name))
     server = next((use for use in servers if use.service.name in containers), None)
     if server is None:
-        yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
-        return
-    db_container = containers[server.service.name]
-    sights = _look(ctx, project.name, containers, db_container, server)
+        sights, db_node = _remote_database(ctx, project, blind, containers)
+        if not sights:
+            yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
+            return
+    else:
+        db_container = containers[server.service.name]
+        db_node = node_of(db_container, ctx.stack)
+        sights = _look(ctx, project.name, containers, db_container, server)
+        sights += [_from_probe_task(ctx, project, entry) for entry in blind]
     status, title = verdict(sights)
+    not_shared = "not shared" in title
+    if ctx.stack is not None and status is Status.FAIL:
+        title = stack_title(title, db_node, sights)
     evidence = tuple(
         Evidence(
             s.vantage,
@@ -193,7 +262,10 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if status is Status.FAIL:
         remedy = Remedy(
             f"Mount the database's socket volume in every client at the directory in its DATABASE_URL ({GUIDE})."
-            if "not shared" in title
+            if not_shared and ctx.stack is None
+            else "Run the database and its socket clients on one node: the same placement constraint on both "
+            "(stack-placement), then `docker stack deploy` again."
+            if not_shared
             else "Start the database and read its log (container-logs): the socket appears only once the server runs."
         )
     yield Finding("socket-vantage", status, title, "What each vantage point saw is in the evidence.", evidence, remedy)

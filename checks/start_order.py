@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import requires_project
+from doctor.compose.deploy import read_deploy
 from doctor.compose.model import ComposeProject, Service
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.placement import stack_start_order
 from doctor.postgres import database_services
 from doctor.topology import client_uses
 
@@ -35,6 +37,9 @@ def find_unordered(project: ComposeProject) -> list[tuple[Service, Service, str]
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not client_uses(project) or not database_services(project):
         yield Finding(ID, Status.SKIP, "No socket client and database pair in the Compose files")
+        return
+    if ctx.is_stack:  # Swarm ignores depends_on: say so instead of advising it
+        yield from stack_start_order(project, read_deploy(project, dict(ctx.environ)))
         return
     problems = find_unordered(project)
     for client, database, missing in problems:

@@ -19,6 +19,7 @@ from doctor import __version__, redact_compose
 from doctor.atomic import Keep, WriteRefused, check_target, write_file
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
+from doctor.engine.swarm import stack_document
 from doctor.logs import LogUnreadable, iter_lines, open_log
 from doctor.models import Finding
 from doctor.render.json_report import report_dict
@@ -170,6 +171,8 @@ def write_bundle(
         "version.json": _version(),
         "engine.json": json.loads(json.dumps(_engine_info(ctx), default=str)),
     }
+    if ctx.stack is not None:  # a Swarm stack: its nodes and where each task runs
+        documents["swarm.json"] = stack_document(ctx.stack)
     texts: dict[str, str] = {"report.md": render_markdown(target, findings, fix, command_line=command_line)}
     texts.update(_log_excerpts(ctx, findings))
     files: dict[str, str] = {}

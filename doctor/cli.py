@@ -94,6 +94,9 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
         "--profile", action="append", default=[], metavar="NAME", help="activate a Compose profile; repeatable"
     )
     compose.add_argument(
+        "--stack", metavar="NAME", help="judge the files as the Swarm stack NAME (docker stack deploy)"
+    )
+    compose.add_argument(
         "--target-os",
         choices=("auto", "linux", "macos"),
         default="auto",
@@ -117,6 +120,13 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
     engine = parser.add_argument_group("the container engine")
     engine.add_argument(
         "--docker-host", metavar="URL", help="engine endpoint (default: DOCKER_HOST, the CLI context, known sockets)"
+    )
+    engine.add_argument(
+        "--node-engine",
+        action="append",
+        default=[],
+        metavar="NODE=URL",
+        help="a Swarm node's own engine, to look inside its task containers; repeatable",
     )
     engine.add_argument("--offline", action="store_true", help="do not contact the container engine")
     engine.add_argument("--read-only", action="store_true", help="no exec in containers and no probe container")
@@ -388,6 +398,8 @@ def run_doctor(args: argparse.Namespace) -> int:
         files=tuple(args.file),
         profiles=tuple(args.profile),
         project_name=args.project_name,
+        stack=args.stack,
+        node_engines=tuple(args.node_engine),
         env_file=args.env_file,
         target_os=args.target_os,
         log_files=tuple(args.log_file),

@@ -13,7 +13,9 @@ from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
 from doctor.engine.endpoint import Endpoint, resolve
+from doctor.engine.nodes import NodeEngines, parse_node_engine
 from doctor.engine.session import EngineSession, EngineUnreachable, connect
+from doctor.engine.swarm import Stack, read_stack
 from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target
 from doctor.postgres import client_targets
@@ -47,6 +49,8 @@ class Options:
     log_lines: int = 5000
     since: int | None = None  # epoch seconds
     tokens: bool = False  # consistent [secret-N] tokens (for bundles) instead of [redacted]
+    stack: str | None = None  # --stack NAME: judge the files as a Swarm stack of that name
+    node_engines: tuple[str, ...] = ()  # --node-engine NODE=URL: the engines of a swarm's nodes
 
 
 @dataclass
@@ -60,6 +64,14 @@ class Context:
     endpoint: Endpoint | None = None
     engine: EngineSession | None = None
     engine_error: EngineUnreachable | None = None
+    stack: Stack | None = None  # the Swarm stack of this name, when the engine runs one
+    stack_error: str = ""
+    nodes: NodeEngines | None = None  # the other nodes' engines (--node-engine), connected lazily
+
+    @property
+    def is_stack(self) -> bool:
+        """A Swarm stack: --stack was given, or the engine runs a stack of the project's name."""
+        return self.options.stack is not None or self.stack is not None
 
     @property
     def runtime(self) -> str:
@@ -82,6 +94,8 @@ class Context:
             project_directory=project.directory if project else str(self.options.project_directory or Path.cwd()),
             volumes=volumes,
             fingerprint=fingerprint(project, findings) if findings is not None else None,
+            stack=(project.name if project else self.options.stack) if self.is_stack else None,
+            nodes=len(self.stack.nodes) if self.stack is not None and self.stack.nodes else None,
         )
 
 
@@ -95,6 +109,15 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     project_dir = options.project_directory
     if project_dir is not None and not project_dir.is_dir():
         raise UsageError(f"the project directory {project_dir} does not exist or is not a directory")
+    if options.stack and options.project_name and options.stack != options.project_name:
+        raise UsageError(f"-p {options.project_name} and --stack {options.stack} name different stacks; give one")
+    node_urls = {}
+    for text in options.node_engines:
+        try:
+            node, url = parse_node_engine(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        node_urls[node] = url
     _check_flag_files(options)
     try:
         project = load_project(
@@ -102,7 +125,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
             options.files,
             environ=environ,
             env_file=options.env_file,
-            explicit_name=options.project_name,
+            explicit_name=options.project_name or options.stack,
             profiles=options.profiles,
         )
     except FileNotFound as exc:
@@ -119,6 +142,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
         target_os, reason = options.target_os, "--target-os"
     ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
     if not options.offline:
+        ctx.nodes = NodeEngines(node_urls, options.timeout, host_os())
         _reach_engine(ctx)
     return ctx
 
@@ -152,9 +176,20 @@ def _reach_engine(ctx: Context) -> None:
     except EngineUnreachable as exc:
         ctx.engine_error = exc
         return
+    _read_stack(ctx)
     runtime = ctx.engine.runtime
     if ctx.options.target_os == "auto" and runtime.target_os is not None:
         ctx.target_os, ctx.target_os_reason = runtime.target_os, f"the engine: {runtime.description}"
+
+
+def _read_stack(ctx: Context) -> None:
+    name = ctx.project.name if ctx.project is not None else ctx.options.stack
+    if ctx.engine is None or not name:
+        return
+    try:
+        ctx.stack = read_stack(ctx.engine.client, ctx.engine.info, name)
+    except Exception as exc:  # an engine that stops answering mid-run: the stack checks say so
+        ctx.stack_error = f"the Swarm API did not answer: {str(exc)[:200]}"
 
 
 def _redactor(project: ComposeProject | None, environ: Mapping[str, str], options: Options) -> Redactor:

@@ -80,6 +80,16 @@ class Target:
     project_directory: str | None = None
     volumes: tuple[tuple[str, str], ...] = field(default=())  # (compose key, engine name)
     fingerprint: str | None = None
+    stack: str | None = None  # a Swarm stack's name (the project name), else None
+    nodes: int | None = None  # the swarm's node count, when the engine listed them
+
+
+def deployment_name(target: Target) -> str:
+    """The header's subject: ``stack NAME on N nodes`` for a Swarm stack, else ``project NAME``."""
+    if target.stack is not None:
+        nodes = f" on {target.nodes} node{'s' if target.nodes != 1 else ''}" if target.nodes else ""
+        return f"stack {target.stack}{nodes}"
+    return f"project {target.project or 'none'}"
 
 
 def overall_status(findings: list[Finding]) -> Status:

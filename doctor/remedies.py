@@ -18,11 +18,27 @@ def _compose(runtime: str, project: str | None) -> str:
     return f"{compose_cmd(runtime)} -p {project}" if project else compose_cmd(runtime)
 
 
-def verify_commands(runtime: str, project: str, volume: str | None, services: list[str]) -> tuple[str, ...]:
+def redeploy_command(runtime: str, project: str, stack: bool = False, file: str = "compose.yaml") -> str:
+    """Recreate the deployment from the current file: ``docker stack deploy`` for a Swarm stack."""
+    if stack:
+        return f"docker stack deploy -c {file} {project}"
+    return f"{_compose(runtime, project)} up -d --force-recreate"
+
+
+def verify_commands(
+    runtime: str, project: str, volume: str | None, services: list[str], stack: bool = False
+) -> tuple[str, ...]:
     """Recreate the containers from the fixed file, then look at the volume they now share and
     at the clients' logs. ``up`` comes first: before it, Compose has not made the volume."""
+    if stack:  # a Swarm stack: the volume lives on each node, so look at where the tasks run
+        return (
+            redeploy_command(runtime, project, stack=True),
+            *(f"docker service ps --no-trunc {project}_{service}" for service in services),
+            *(f"docker service logs --tail 50 {project}_{service}" for service in services),
+            "docker node ls",
+        )
     compose = _compose(runtime, project)
-    commands = [f"{compose} up -d --force-recreate"]
+    commands = [redeploy_command(runtime, project)]
     if volume:
         commands.append(f"{runtime} volume inspect {volume}")
     commands.extend(f"{compose} logs --tail 50 {service}" for service in services)

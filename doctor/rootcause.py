@@ -12,10 +12,11 @@ from doctor.models import Finding, Status
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("file", ("compose-invalid", "compose-variable-required", "socket-host-path", "socket-volume-bind-device",
               "socket-volume-undeclared", "socket-volume-mismatch", "backend-socket-not-mounted",
-              "database-url-socket-mismatch", "socket-dir-not-mounted", "socket-path-too-long")),
+              "database-url-socket-mismatch", "socket-dir-not-mounted", "socket-path-too-long",
+              "stack-database-replicas", "stack-placement-apart")),
     ("volume", ("container-socket-mount-drift", "volume-bind-device", "volume-missing", "volume-foreign-project")),
     ("log", ("log-socket-create-failed", "log-data-dir-permissions")),
-    ("container", ("container-not-running", "container-restarting", "container-unhealthy", "container-oom-killed")),
+    ("container", ("stack-tasks-apart", "container-not-running", "container-restarting", "container-unhealthy", "container-oom-killed")),
     ("connection", ("log-backend-cannot-connect", "socket-vantage", "socket-missing", "socket-refused",
                     "socket-timeout", "socket-permission-denied", "socket-not-a-socket", "socket-connect-failed")),
 )  # fmt: skip

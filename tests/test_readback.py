@@ -44,7 +44,8 @@ def test_round_trip_gives_the_same_findings_and_fingerprint(
     assert key(again) == key(original)
     assert again["status"] == original["status"]
     assert "ran again from the bundle's files: compose-file, socket-mounts" in result.err
-    assert "recorded evidence: engine" in result.err
+    # stack-placement needs to know whether the engine runs a stack, so it is recorded too
+    assert "recorded evidence: stack-placement, engine," in result.err
 
 
 def test_the_bundle_records_the_command_line_and_options(cli: object, tmp_path: Path) -> None:

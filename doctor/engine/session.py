@@ -9,6 +9,7 @@ from typing import Any
 
 from doctor.engine.endpoint import Endpoint
 from doctor.engine.runtime import Runtime, identify
+from doctor.engine.swarm import STACK_LABEL, current_containers
 
 PROBE_LABEL = "dev.cultivate.doctor.probe"
 MINIMUM_API = "1.35"
@@ -76,6 +77,11 @@ class EngineSession:
         if project not in self._containers:
             found = self.client.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})
             self._containers[project] = [c for c in found if c.labels.get("com.docker.compose.project") == project]
+            if not self._containers[project]:  # a Swarm stack: its task containers on this node
+                found = self.client.containers.list(all=True, filters={"label": f"{STACK_LABEL}={project}"})
+                self._containers[project] = current_containers(
+                    [c for c in found if c.labels.get(STACK_LABEL) == project]
+                )
         return self._containers[project]
 
     def log_stream(self, container: Any, *, tail: int, since: int | None) -> io.BufferedReader:

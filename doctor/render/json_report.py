@@ -78,6 +78,7 @@ def report_dict(
             "compose_files": list(target.compose_files),
             "project_directory": target.project_directory,
             "volumes": [{"key": key, "engine_name": name} for key, name in target.volumes],
+            "stack": {"name": target.stack, "nodes": target.nodes} if target.stack else None,
         },
         "status": overall_status(findings).value,
         "fingerprint": target.fingerprint,

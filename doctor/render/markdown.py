@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from doctor import __version__
-from doctor.models import SEVERITY_ORDER, Finding, Status, Target, overall_status, summary_counts
+from doctor.models import SEVERITY_ORDER, Finding, Status, Target, deployment_name, overall_status, summary_counts
 from doctor.render.text_common import summary_line
 from doctor.render.verdict import verdict_of
 
@@ -73,7 +73,7 @@ def render_markdown(
         ("Doctor", f"cultivate doctor {__version__}"),
         ("Target OS", f"{target.os} ({target.os_reason})"),
         ("Runtime", target.runtime or "unknown (no engine checks)"),
-        ("Project", target.project or "none"),
+        ("Stack" if target.stack else "Project", deployment_name(target).split(" ", 1)[1]),
         ("Compose files", ", ".join(target.compose_files) or "none"),
         ("Project directory", target.project_directory or ""),
         ("Volumes", ", ".join(f"{k} → {n}" for k, n in target.volumes) or "none"),

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from doctor import __version__
-from doctor.models import Finding, Status, Target, overall_status, summary_counts
+from doctor.models import Finding, Status, Target, deployment_name, overall_status, summary_counts
 from doctor.render.text_common import ASCII_GLYPHS, GLYPHS, summary_line
 from doctor.render.verdict import Verdict, skip_reasons, verdict_of
 
@@ -99,13 +99,14 @@ def render_terminal(
 
 def _header(out: _Printer, target: Target) -> None:
     runtime = target.runtime or "unknown"
+    kind, name = deployment_name(target).split(" ", 1)
     out.para(
         Text.assemble(
             ("cultivate doctor", "bold"),
             f" {__version__}: target ",
             (target.os, "bold"),
-            f" ({target.os_reason}), runtime {runtime}, project ",
-            (target.project or "none", "bold"),
+            f" ({target.os_reason}), runtime {runtime}, {kind} ",
+            (name, "bold"),
         ),
         rest=INDENT,
     )
