@@ -76,6 +76,8 @@ def remedy(report: dict[str, Any], finding_id: str) -> dict[str, Any]:
     found = by_id(report).get(finding_id)
     assert found, sorted(by_id(report))
     result: dict[str, Any] = found[0]["remedy"]
+    # As printed: the steps in their order, then the read-only verify commands.
+    result["commands"] = [step["command"] for step in result["steps"]] + result["verify"]
     return result
 
 
