@@ -40,7 +40,10 @@ def _installed_package_first() -> None:
 
 _installed_package_first()
 
-from doctor.cli import main  # noqa: E402  (must come after site-packages is put first)
+# Bind both top-level packages now: pytest later puts the repository root back in front while it
+# collects test modules, and a package first imported after that would come from the tree.
+import checks  # noqa: E402, F401
+from doctor.cli import main  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
 REPO = Path(__file__).resolve().parent.parent

@@ -55,7 +55,13 @@ def test_the_installed_console_script_runs_from_anywhere(tmp_path: Path) -> None
     require(script is not None, "the cultivate console script is not on PATH: pip install .")
     assert script is not None
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    for args in (["--version"], ["doctor", "--list"], ["doctor", "--offline", "--project-directory", str(REPO / "examples/correct")]):
-        done = subprocess.run([script, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    for args in (
+        ["--version"],
+        ["doctor", "--list"],
+        ["doctor", "--offline", "--project-directory", str(REPO / "examples/correct")],
+    ):
+        done = subprocess.run(
+            [script, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
         assert done.returncode == 0, (args, done.stderr)
         assert "internal error" not in done.stderr
