@@ -152,6 +152,12 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
         Remedy(
             summary,
             diff,
-            verify_commands(ctx.runtime, project.name, project.engine_volume_name(volume), [client.service.name]),
+            verify_commands(
+                ctx.runtime,
+                project.name,
+                project.engine_volume_name(volume),
+                [client.service.name],
+                ctx.compose_command,
+            ),
         ),
     )

@@ -18,6 +18,7 @@ from checks.socket_probe import credentials
 from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
 from doctor.engine.session import PROBE_LABEL
+from doctor.history import WORKS_EVERYWHERE
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.postgres import MAX_SOCKET_PATH
 from doctor.probe import probe_socket
@@ -155,7 +156,7 @@ def verdict(sights: list[Sight]) -> tuple[Status, str]:
     clients = [s for s in sights if s.vantage.startswith("client:") and s.answered is not None]
     server_up = any(s.answered for s in server_side)
     if server_up and clients and all(s.answered for s in clients):
-        return Status.OK, "The socket works everywhere: the server answers from every vantage point"
+        return Status.OK, WORKS_EVERYWHERE
     if server_up and clients:
         blind = ", ".join(s.vantage.split(":", 1)[1] for s in clients if not s.answered)
         return (

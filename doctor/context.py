@@ -11,6 +11,7 @@ from pathlib import Path
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
+from doctor.engine.composetool import ComposeTool, default_tool, identify_tool
 from doctor.engine.endpoint import Endpoint, resolve
 from doctor.engine.session import EngineSession, EngineUnreachable, connect
 from doctor.fingerprint import fingerprint
@@ -56,6 +57,7 @@ class Context:
     endpoint: Endpoint | None = None
     engine: EngineSession | None = None
     engine_error: EngineUnreachable | None = None
+    _compose_tool: ComposeTool | None = None
 
     @property
     def runtime(self) -> str:
@@ -63,6 +65,25 @@ class Context:
         if self.engine is not None:
             return self.engine.runtime.command
         return "finch" if self.target_os == "macos" else "docker"
+
+    @property
+    def compose_tool(self) -> ComposeTool:
+        """The Compose tool that deployed the project, from its containers' labels (asked once);
+        without an engine or containers, the runtime's own Compose."""
+        if self._compose_tool is None:
+            tool = default_tool(self.runtime)
+            if self.engine is not None and self.project is not None:
+                try:
+                    containers = self.engine.all_project_containers(self.project.name)
+                except Exception:  # the checks report engine errors; the tool stays assumed
+                    containers = []
+                tool = identify_tool((c.labels for c in containers), self.runtime)
+            self._compose_tool = tool
+        return self._compose_tool
+
+    @property
+    def compose_command(self) -> str:
+        return self.compose_tool.command
 
     def target(self, findings: list[Finding] | None = None) -> Target:
         project = self.project
@@ -73,6 +94,7 @@ class Context:
             os=self.target_os,
             os_reason=self.target_os_reason,
             runtime=self.engine.runtime.name if self.engine is not None else None,
+            compose_tool=self.compose_tool.description if self.project is not None else None,
             project=project.name if project else None,
             compose_files=tuple(project.texts or project.files) if project else (),
             project_directory=str(self.options.project_directory),

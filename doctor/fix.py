@@ -128,7 +128,7 @@ def _move_data_to_volume(ctx: Context, plan: FixPlan, first_file: str, point_at:
                 mount.origin.file if mount.origin.file in project.texts else first_file, DATA_VOLUME
             )
         engine_name = project.engine_volume_name(DATA_VOLUME)
-        plan.data_commands.extend(data_move_commands(ctx.runtime, mount.source, engine_name))
+        plan.data_commands.extend(data_move_commands(ctx.runtime, mount.source, engine_name, tool=ctx.compose_command))
         plan.notes.append(
             f"The data of {database.name} stays in {mount.source}: the doctor never moves data. Run the commands "
             "below in this order before starting the database on the new volume."

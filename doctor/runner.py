@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from doctor.history import file_waits, settle, works_everywhere
 from doctor.models import Evidence, Finding, Status
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ def run_checks(ctx: Context, checks: Sequence[Check]) -> list[Finding]:
         for finding in produced:
             stamped = dataclasses.replace(finding, check=check.ID, duration_ms=elapsed)
             findings.append(ctx.redactor.finding(stamped))
+    if works_everywhere(findings):  # only then is the Compose tool worth asking the engine about
+        findings = settle(findings, ctx.compose_tool, file_waits(ctx.project))
     return findings
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 
 import pytest
 
@@ -67,3 +69,12 @@ def test_every_format_takes_the_same_findings() -> None:
     markdown = render_markdown(TARGET, FINDINGS)
     assert "\\[ERROR\\]" in markdown  # escaped outside code blocks
     assert f"db.log:3: {MARKUP}" in markdown  # verbatim inside the evidence block
+
+
+def test_the_compose_tool_is_in_every_header() -> None:
+    target = dataclasses.replace(TARGET, compose_tool="podman-compose 1.0.3")
+    buffer = io.StringIO()
+    render_terminal(make_console(buffer, "never"), target, FINDINGS)
+    assert "compose tool podman-compose 1.0.3" in buffer.getvalue()
+    assert "| Compose tool | podman-compose 1.0.3 |" in render_markdown(target, FINDINGS)
+    assert json.loads(render_json(target, FINDINGS))["target"]["compose_tool"] == "podman-compose 1.0.3"

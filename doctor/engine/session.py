@@ -7,6 +7,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from doctor.engine.composetool import is_oneoff
 from doctor.engine.endpoint import Endpoint
 from doctor.engine.runtime import Runtime, identify
 
@@ -14,10 +15,10 @@ PROBE_LABEL = "dev.cultivate.doctor.probe"
 MINIMUM_API = "1.35"
 
 CAUSES = {
-    "no-socket": ("there is no engine socket at {where}", "Start the engine: `finch vm start`, Docker Desktop, `colima start`, or `systemctl start docker`; or point --docker-host/DOCKER_HOST at it."),
-    "permission": ("permission denied on {where}", "Run as a user in the engine's group (`sudo usermod -aG docker $USER`, then log in again), or with sudo."),
-    "refused": ("nothing accepts connections on {where}", "The socket is left over from an engine that stopped: start it again (`finch vm start`, Docker Desktop, `colima start`)."),
-    "timeout": ("the engine at {where} did not answer within the timeout", "The engine or its VM is hung or overloaded: restart it (`finch vm stop && finch vm start`, or restart Docker Desktop)."),
+    "no-socket": ("there is no engine socket at {where}", "Start the engine: `finch vm start`, Docker Desktop, `colima start`, `systemctl start docker`, or for Podman `podman machine start` (macOS, Windows), `systemctl --user start podman.socket` (rootless) or `systemctl start podman.socket` (rootful); or point --docker-host/DOCKER_HOST at it."),
+    "permission": ("permission denied on {where}", "Run as a user in the engine's group (`sudo usermod -aG docker $USER`, then log in again), or with sudo; rootless Podman's socket belongs to its user."),
+    "refused": ("nothing accepts connections on {where}", "The socket is left over from an engine that stopped: start it again (`finch vm start`, Docker Desktop, `colima start`, `podman machine start`, or `systemctl --user start podman.socket`)."),
+    "timeout": ("the engine at {where} did not answer within the timeout", "The engine or its VM is hung or overloaded: restart it (`finch vm stop && finch vm start`, `podman machine stop && podman machine start`, or restart Docker Desktop)."),
     "api-version": ("the engine refused the API version", "Upgrade the engine or the doctor; finch-daemon speaks API 1.35 to 1.43."),
     "ssh": ("ssh:// engines need the paramiko package", "pip install paramiko (docker-py's SSH support), or forward the socket with ssh -L."),
     "other": ("the engine at {where} could not be reached", "Check --docker-host / DOCKER_HOST and that the engine runs."),
@@ -72,11 +73,20 @@ class EngineSession:
         answer = self.client.api.volumes() or {}
         return [v for v in answer.get("Volumes") or [] if isinstance(v, dict)]
 
-    def project_containers(self, project: str) -> list[Any]:
+    def all_project_containers(self, project: str) -> list[Any]:
+        """Every container with the project's label, one-off containers of `compose run` included."""
         if project not in self._containers:
             found = self.client.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})
             self._containers[project] = [c for c in found if c.labels.get("com.docker.compose.project") == project]
         return self._containers[project]
+
+    def project_containers(self, project: str) -> list[Any]:
+        """The service containers: a one-off container (`compose run`) is not the service, and an
+        exited one is no sign that the service is down."""
+        return service_containers(self.all_project_containers(project))
+
+    def oneoff_containers(self, project: str) -> list[Any]:
+        return [c for c in self.all_project_containers(project) if is_oneoff(c.labels)]
 
     def log_stream(self, container: Any, *, tail: int, since: int | None) -> io.BufferedReader:
         """The container's log as a byte stream, read in large chunks. docker-py reads each
@@ -94,6 +104,10 @@ class EngineSession:
 
     def close(self) -> None:
         self.client.close()
+
+
+def service_containers(containers: list[Any]) -> list[Any]:
+    return [c for c in containers if not is_oneoff(c.labels)]
 
 
 class _RawReader(io.RawIOBase):

@@ -41,6 +41,7 @@ def render_markdown(target: Target, findings: list[Finding], fix: FixSummary | N
         ("Target OS", f"{target.os} ({target.os_reason})"),
         ("Runtime", target.runtime or "unknown (no engine checks)"),
         ("Project", target.project or "none"),
+        ("Compose tool", target.compose_tool or "unknown (no project or engine)"),
         ("Compose files", ", ".join(target.compose_files) or "none"),
         ("Project directory", target.project_directory or ""),
         ("Volumes", ", ".join(f"{k} → {n}" for k, n in target.volumes) or "none"),

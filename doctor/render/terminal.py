@@ -55,6 +55,7 @@ def render_terminal(
     console.print(
         f"target [bold]{escape(target.os)}[/] ({escape(target.os_reason)}), runtime {escape(runtime)}, "
         f"project [bold]{escape(target.project or 'none')}[/]"
+        + (f", compose tool {escape(target.compose_tool)}" if target.compose_tool else "")
     )
     if target.compose_files:
         console.print(f"files: {escape(', '.join(target.compose_files))}", style="dim")
