@@ -24,6 +24,7 @@ class EngineError(RuntimeError):
 @dataclass(frozen=True)
 class Engine:
     root: Path
+    name: str = "dockerd"
 
     @property
     def socket(self) -> Path:

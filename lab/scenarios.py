@@ -13,12 +13,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from lab import REPO, ROOT, composev2, lab_dir
-from lab.engine import Engine
 
 SCENARIOS = ROOT / "scenarios"
 SOCKET_FILE = ".s.PGSQL.5432"
@@ -26,6 +25,18 @@ SOCKET_FILE = ".s.PGSQL.5432"
 
 class ScenarioError(RuntimeError):
     pass
+
+
+class LabEngine(Protocol):
+    """What a scenario needs of an engine: dockerd (lab/engine.py) or Podman (lab/podman.py)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    def env(self) -> dict[str, str]: ...
 
 
 def names() -> list[str]:
@@ -110,7 +121,7 @@ class Share:
 @dataclass
 class Deployment:
     scenario: Scenario
-    engine: Engine
+    engine: LabEngine
     image: str
     project: str
     workdir: Path
@@ -238,7 +249,7 @@ class Deployment:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _sweep(engine: Engine, project: str) -> None:
+def _sweep(engine: LabEngine, project: str) -> None:
     """Remove whatever ``down`` left of the project (it never should; this is the safety net)."""
     import docker
 
@@ -254,7 +265,7 @@ def _sweep(engine: Engine, project: str) -> None:
         client.close()
 
 
-def up(engine: Engine, name: str, image: str, *, wait: float = 120) -> Deployment:
+def up(engine: LabEngine, name: str, image: str, *, wait: float = 120) -> Deployment:
     """Bring a scenario up and run its steps. The caller must call ``down()``, even on failure."""
     scenario = load(name)
     project = f"lab-{name}-{uuid.uuid4().hex[:6]}"

@@ -1,0 +1,229 @@
+"""A private Podman engine: Debian's podman serving its Docker-compatible API on a socket of its
+own (`podman system service --time=0`), with private storage (--root), run state (--runroot),
+temporary files and network configuration, and a private containers.conf (CONTAINERS_CONF) for
+the service and every CLI call. Nothing is pulled; no bridge network is made by Compose v2
+(scenarios run with ``network_mode: none``).
+
+Two things Podman needs here that dockerd does not:
+- ``default_ulimits``: rootful Podman's defaults exceed this machine's limits and containers
+  fail with ``error setting rlimit type 7: operation not permitted``.
+- A health-check loop: Podman runs health checks from systemd timers, and there is no systemd
+  here, so ``service_healthy`` would never come. The lab runs ``podman healthcheck run`` for
+  its containers on a loop it owns (``lab/podmanhealth.py``), stopped with the engine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import REPO, lab_dir
+from lab.engine import EngineError, alive, mounts_under
+
+CONTAINERS_CONF = """\
+# The lab's private Podman configuration (written by lab/podman.py).
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+log_driver = "k8s-file"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{root}/events.log"
+tmp_dir = "{root}/tmp"
+volume_path = "{root}/storage/volumes"
+# Exec sessions keep a conmon process for this long after they end (Podman's default is 300 s);
+# a short delay lets the lab end with no process of its own left behind.
+exit_command_delay = 2
+
+[network]
+network_config_dir = "{root}/networks"
+"""
+
+
+@dataclass(frozen=True)
+class PodmanEngine:
+    root: Path
+    name: str = "podman"
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "podman.sock"
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.root / "podman.pid"
+
+    @property
+    def health_pidfile(self) -> Path:
+        return self.root / "health.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "podman.log"
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "containers.conf"
+
+    def global_args(self) -> list[str]:
+        return [
+            "--root", str(self.root / "storage"),
+            "--runroot", str(self.root / "run"),
+            "--storage-driver", "overlay",
+            "--cgroup-manager", "cgroupfs",
+            "--tmpdir", str(self.root / "tmp"),
+        ]  # fmt: skip
+
+    def podman(self, *args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess[str]:
+        """The podman CLI on this engine's storage and configuration."""
+        return subprocess.run(
+            ["podman", *self.global_args(), *args],
+            env=self.cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+        )
+
+    def cli_env(self) -> dict[str, str]:
+        return {**os.environ, "CONTAINERS_CONF": str(self.conf)}
+
+    def env(self) -> dict[str, str]:
+        """For Compose v2 and the docker CLI: Podman's API through DOCKER_HOST."""
+        return {**self.cli_env(), "DOCKER_HOST": self.host}
+
+    def pid(self) -> int | None:
+        return _pid(self.pidfile)
+
+    def _ping(self) -> bool:
+        from lab.engine import Engine
+
+        return Engine._ping(self)  # type: ignore[arg-type]  # the same GET /_ping on self.socket
+
+    def start(self, timeout: float = 60) -> None:
+        if self.pid() is not None and self._ping():
+            return
+        for sub in ("storage", "run", "tmp", "networks"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.conf.write_text(CONTAINERS_CONF.format(root=self.root))
+        command = ["podman", *self.global_args(), "system", "service", "--time=0", self.host]
+        with self.log.open("ab") as log:
+            process = subprocess.Popen(
+                command, env=self.cli_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.pidfile.write_text(str(process.pid))
+        health = subprocess.Popen(
+            [sys.executable, "-m", "lab.podmanhealth", str(self.root)],
+            cwd=REPO,
+            env=self.cli_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.health_pidfile.write_text(str(health.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._ping():
+                return
+            if process.poll() is not None:
+                break
+            time.sleep(0.25)
+        raise EngineError(f"podman system service did not answer within {timeout:.0f} s; see {self.log}")
+
+    def stop(self, timeout: float = 30) -> None:
+        _end(self.health_pidfile, timeout=5)
+        if self.pid() is not None:
+            # Containers a failed test left behind go first, while the service can still say which.
+            self.podman("rm", "--all", "--force", "--time", "0", timeout=60)
+            self.podman("volume", "prune", "--force", timeout=60)
+        _end(self.pidfile, timeout=timeout)
+        for pid in self.leftover_processes():
+            os.kill(pid, signal.SIGKILL)  # conmon of an exec session still in its exit delay
+        self._wait_for_no_processes()
+        if self.root.exists():
+            for mountpoint in sorted(mounts_under(self.root), key=len, reverse=True):
+                subprocess.run(["umount", "-l", mountpoint], check=False, capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def leftover_processes(self) -> list[int]:
+        """Processes whose command line names this engine's root: conmon, the service, the loop."""
+        return processes_naming(self.root)
+
+    def _wait_for_no_processes(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.leftover_processes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def processes_naming(root: Path) -> list[int]:
+    needle = str(root).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in cmdline and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def _pid(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if alive(pid) else None
+
+
+def _end(pidfile: Path, timeout: float) -> None:
+    pid = _pid(pidfile)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, os.WNOHANG)  # ours when started in this process: reap it
+    except ChildProcessError:
+        pass
+
+
+def default_podman() -> PodmanEngine:
+    return PodmanEngine(lab_dir() / "podman")
+
+
+def ensure_image(engine: PodmanEngine) -> str:
+    """Import the cached root filesystem with `podman import` and build the lab image on it."""
+    from lab.image import IMAGE, ROOT, files_key, recipe_key, rootfs_tarball
+
+    tag = f"{IMAGE}:{recipe_key()}-{files_key()}"
+    if engine.podman("image", "exists", tag).returncode == 0:
+        return tag
+    base = f"{IMAGE}-base:{recipe_key()}"
+    if engine.podman("image", "exists", base).returncode != 0:
+        done = engine.podman("import", str(rootfs_tarball()), base, timeout=600)
+        if done.returncode != 0:
+            raise EngineError(f"podman import failed: {done.stderr[-2000:]}")
+    done = engine.podman(
+        "build", "--network", "none", "--build-arg", f"BASE=localhost/{base}", "-t", tag, str(ROOT / "image"),
+        timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise EngineError(f"podman build failed: {done.stderr[-2000:]}")
+    return tag
