@@ -13,6 +13,7 @@ Two things Podman needs here that dockerd does not:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -198,10 +199,8 @@ def _end(pidfile: Path, timeout: float) -> None:
         time.sleep(0.1)
     if alive(pid):
         os.kill(pid, signal.SIGKILL)
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # ours when started in this process: reap it
-    except ChildProcessError:
-        pass
 
 
 def default_podman() -> PodmanEngine:
@@ -210,7 +209,8 @@ def default_podman() -> PodmanEngine:
 
 def ensure_image(engine: PodmanEngine) -> str:
     """Import the cached root filesystem with `podman import` and build the lab image on it."""
-    from lab.image import IMAGE, ROOT, files_key, recipe_key, rootfs_tarball
+    from lab import ROOT
+    from lab.image import IMAGE, files_key, recipe_key, rootfs_tarball
 
     tag = f"{IMAGE}:{recipe_key()}-{files_key()}"
     if engine.podman("image", "exists", tag).returncode == 0:

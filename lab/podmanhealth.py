@@ -18,12 +18,11 @@ from types import FrameType
 from lab.podman import PodmanEngine
 
 INTERVAL = 1.0
-_running = True
+_STATE = {"running": True}
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
-    global _running
-    _running = False
+    _STATE["running"] = False
 
 
 def checked_containers(engine: PodmanEngine) -> list[str]:
@@ -36,11 +35,11 @@ def checked_containers(engine: PodmanEngine) -> list[str]:
 def main(root: str) -> int:
     signal.signal(signal.SIGTERM, _stop)
     engine = PodmanEngine(Path(root))
-    while _running:
+    while _STATE["running"]:
         started = time.monotonic()
         try:
             for container in checked_containers(engine):
-                if not _running:
+                if not _STATE["running"]:
                     break
                 engine.podman("healthcheck", "run", container, timeout=30)
         except (subprocess.SubprocessError, OSError):
