@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -117,6 +118,9 @@ class PodmanEngine:
         for sub in ("storage", "run", "tmp", "networks"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.conf.write_text(CONTAINERS_CONF.format(root=self.root))
+        # netavark adds base chains on the first bridge network and never removes them; the lab
+        # removes them at stop unless they were there before it started.
+        (self.root / "netavark-before").write_text("\n".join(netavark_rules()))
         command = ["podman", *self.global_args(), "system", "service", "--time=0", self.host]
         with self.log.open("ab") as log:
             process = subprocess.Popen(
@@ -151,6 +155,12 @@ class PodmanEngine:
         for pid in self.leftover_processes():
             os.kill(pid, signal.SIGKILL)  # conmon of an exec session still in its exit delay
         self._wait_for_no_processes()
+        try:
+            before = (self.root / "netavark-before").read_text()
+        except OSError:
+            before = None
+        if before == "":
+            remove_netavark_rules()
         if self.root.exists():
             for mountpoint in sorted(mounts_under(self.root), key=len, reverse=True):
                 subprocess.run(["umount", "-l", mountpoint], check=False, capture_output=True)
@@ -164,6 +174,37 @@ class PodmanEngine:
         deadline = time.monotonic() + timeout
         while self.leftover_processes() and time.monotonic() < deadline:
             time.sleep(0.2)
+
+
+def _iptables(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["iptables", *args], capture_output=True, text=True, timeout=30, check=False)
+
+
+def netavark_rules() -> list[str]:
+    """netavark's chains and the rules that jump to them, in the filter and nat tables."""
+    if shutil.which("iptables") is None:
+        return []
+    found = []
+    for table in ("filter", "nat"):
+        found += [f"{table} {line}" for line in _iptables("-t", table, "-S").stdout.splitlines() if "NETAVARK" in line]
+    return found
+
+
+def remove_netavark_rules() -> None:
+    """Undo what netavark added: the jumps first, then its chains, emptied then deleted."""
+    rules = netavark_rules()
+    for entry in rules:
+        table, rule = entry.split(" ", 1)
+        words = shlex.split(rule)
+        if words[0] == "-A" and not words[1].startswith("NETAVARK"):
+            _iptables("-t", table, "-D", *words[1:])
+    chains = [
+        (e.split(" ", 1)[0], shlex.split(e.split(" ", 1)[1])[1]) for e in rules if " -N " in f" {e.split(' ', 1)[1]}"
+    ]
+    for table, chain in chains:
+        _iptables("-t", table, "-F", chain)
+    for table, chain in chains:
+        _iptables("-t", table, "-X", chain)
 
 
 def processes_naming(root: Path) -> list[int]:

@@ -39,8 +39,10 @@ class LabEngine(Protocol):
     def env(self) -> dict[str, str]: ...
 
 
-def names() -> list[str]:
-    return sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.yaml").is_file())
+def names(engine: str | None = None) -> list[str]:
+    """Every scenario, or those that run on ``engine`` (dockerd | podman)."""
+    found = sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.yaml").is_file())
+    return found if engine is None else [name for name in found if engine in load(name).engines]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,15 @@ class Scenario:
     @property
     def deploy_file(self) -> str:
         return str(self.spec.get("deploy", "compose.yaml"))
+
+    @property
+    def compose_tool(self) -> str:
+        """compose-v2 (the real Docker Compose v2) or podman-compose (Debian's, Podman only)."""
+        return str(self.spec.get("compose", "compose-v2"))
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("engines", ("dockerd", "podman")))
 
     @property
     def expect(self) -> dict[str, Any]:
@@ -138,8 +149,15 @@ class Deployment:
         return ["-p", self.project, "-f", str(self.workdir / (file or self.scenario.deploy_file)), *args]
 
     def compose(self, *args: str, file: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        """Docker Compose v2 on this deployment, in its directory, against the lab's engine."""
+        """The scenario's Compose tool on this deployment, in its directory, against the lab's
+        engine: Docker Compose v2, or podman-compose driving the lab Podman's own CLI."""
         arguments = self.compose_args(*args, file=file)
+        if self.scenario.compose_tool == "podman-compose":
+            from lab.podmancompose import run as podman_compose
+
+            done = podman_compose(self.engine, arguments, cwd=self.workdir, env=self.env(), timeout=timeout)
+            self.log.append(f"$ podman-compose {' '.join(arguments)}\n{done.stdout}{done.stderr}")
+            return done
         done = composev2.run(arguments, cwd=self.workdir, env=self.env(), timeout=timeout)
         self.log.append(f"$ docker compose {' '.join(arguments)}\n{done.stdout}{done.stderr}")
         return done
@@ -242,7 +260,12 @@ class Deployment:
         return True
 
     def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
+        if self.scenario.compose_tool == "podman-compose":
+            from lab.podmancompose import down as podman_compose_down
+
+            podman_compose_down(self)
+        else:
+            self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
         _sweep(self.engine, self.project)
         if self.share is not None:
             self.share.unmount()
@@ -268,6 +291,8 @@ def _sweep(engine: LabEngine, project: str) -> None:
 def up(engine: LabEngine, name: str, image: str, *, wait: float = 120) -> Deployment:
     """Bring a scenario up and run its steps. The caller must call ``down()``, even on failure."""
     scenario = load(name)
+    if engine.name not in scenario.engines:
+        raise ScenarioError(f"scenario {name!r} runs on {', '.join(scenario.engines)}, not {engine.name}")
     project = f"lab-{name}-{uuid.uuid4().hex[:6]}"
     workdir = lab_dir() / "deployments" / project
     shutil.copytree(scenario.directory, workdir)
@@ -275,7 +300,12 @@ def up(engine: LabEngine, name: str, image: str, *, wait: float = 120) -> Deploy
     try:
         if scenario.share != "none":
             deployment.share = Share.mount(workdir / "mnt", refuse_chown=scenario.share == "data-refuse-chown")
-        if scenario.comes_up_healthy:
+        if scenario.compose_tool == "podman-compose":
+            # podman-compose has no --wait (and would not honour service_healthy anyway).
+            done = deployment.compose("up", "-d", timeout=wait)
+            if done.returncode != 0:
+                raise ScenarioError(f"podman-compose up failed:\n{done.stdout}{done.stderr}")
+        elif scenario.comes_up_healthy:
             # --wait returns once every container runs and every health check passes, and fails
             # when one does not: the steps then act on a deployment that really came up.
             done = deployment.compose("up", "-d", "--wait", "--wait-timeout", str(int(wait)), timeout=wait + 30)
