@@ -17,6 +17,7 @@ from checks.containers import SERVICE_LABEL, actual_mount
 from checks.socket_probe import credentials
 from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
+from doctor.engine.pool import WORKERS
 from doctor.engine.session import PROBE_LABEL
 from doctor.history import WORKS_EVERYWHERE
 from doctor.models import Evidence, Finding, Remedy, Status
@@ -121,7 +122,7 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
 def _look(ctx: Context, project: str, containers: dict[Any, Any], db_container: Any, server: Any) -> list[Sight]:
     """This machine and the client execs look at the same time; the probe container runs after,
     when this machine could not reach the socket itself (an engine in a VM, or no answer)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         host_job = pool.submit(from_host, ctx, db_container, server.directory, server.port)
         client_jobs = []
         if not ctx.options.read_only:

@@ -38,6 +38,7 @@ class Options:
     db_name: str | None = None
     offline: bool = False
     timeout: float = 5.0
+    deadline: float = 60.0  # seconds for the whole run (--deadline)
     docker_host: str | None = None
     read_only: bool = False
     probe_container: str = "auto"  # auto | always | never

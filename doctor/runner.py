@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from doctor.history import file_waits, settle, works_everywhere
@@ -25,14 +25,26 @@ class Check(Protocol):
     def run(self, ctx: Context) -> Iterator[Finding]: ...
 
 
-def run_checks(ctx: Context, checks: Sequence[Check]) -> list[Finding]:
+def run_checks(ctx: Context, checks: Sequence[Check], *, clock: Callable[[], float] = time.monotonic) -> list[Finding]:
+    """Each check in turn, until the run's deadline (--deadline): a check not started by then is
+    skipped and says so. Every engine call inside a check keeps its own --timeout."""
     findings: list[Finding] = []
+    deadline = clock() + ctx.options.deadline
     for check in checks:
         started = time.perf_counter()
-        try:
-            produced = list(check.run(ctx))
-        except Exception as exc:
-            produced = [_crashed(check, exc)]
+        if clock() > deadline:
+            produced = [
+                Finding(
+                    check.ID,
+                    Status.SKIP,
+                    f"Not run: the run's deadline ({ctx.options.deadline:g} s, --deadline) passed",
+                )
+            ]
+        else:
+            try:
+                produced = list(check.run(ctx))
+            except Exception as exc:
+                produced = [_crashed(check, exc)]
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         for finding in produced:
             stamped = dataclasses.replace(finding, check=check.ID, duration_ms=elapsed)

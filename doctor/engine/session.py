@@ -9,6 +9,7 @@ from typing import Any
 
 from doctor.engine.composetool import is_oneoff
 from doctor.engine.endpoint import Endpoint
+from doctor.engine.pool import bounded_map
 from doctor.engine.runtime import Runtime, identify
 
 PROBE_LABEL = "dev.cultivate.doctor.probe"
@@ -74,10 +75,15 @@ class EngineSession:
         return [v for v in answer.get("Volumes") or [] if isinstance(v, dict)]
 
     def all_project_containers(self, project: str) -> list[Any]:
-        """Every container with the project's label, one-off containers of `compose run` included."""
+        """Every container with the project's label, one-off containers of `compose run` included.
+        One list call, then the inspects on the bounded pool (docker-py's non-sparse list would
+        inspect them one after another)."""
         if project not in self._containers:
-            found = self.client.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})
-            self._containers[project] = [c for c in found if c.labels.get("com.docker.compose.project") == project]
+            found = self.client.containers.list(
+                all=True, sparse=True, filters={"label": f"com.docker.compose.project={project}"}
+            )
+            mine = [c for c in found if (c.attrs.get("Labels") or {}).get("com.docker.compose.project") == project]
+            self._containers[project] = [c for c in bounded_map(_inspected, mine) if c is not None]
         return self._containers[project]
 
     def project_containers(self, project: str) -> list[Any]:
@@ -104,6 +110,17 @@ class EngineSession:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _inspected(container: Any) -> Any:
+    """The container with its full inspect, or None when it went away since the list."""
+    try:
+        container.reload()
+    except Exception as exc:
+        if type(exc).__name__ == "NotFound":
+            return None
+        raise
+    return container
 
 
 def service_containers(containers: list[Any]) -> list[Any]:
