@@ -13,7 +13,6 @@ Two things Podman needs here that dockerd does not:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import shutil
@@ -121,27 +120,16 @@ class PodmanEngine:
         # netavark adds base chains on the first bridge network and never removes them; the lab
         # removes them at stop unless they were there before it started.
         (self.root / "netavark-before").write_text("\n".join(netavark_rules()))
-        command = ["podman", *self.global_args(), "system", "service", "--time=0", self.host]
-        with self.log.open("ab") as log:
-            process = subprocess.Popen(
-                command, env=self.cli_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.pidfile.write_text(str(process.pid))
-        health = subprocess.Popen(
-            [sys.executable, "-m", "lab.podmanhealth", str(self.root)],
-            cwd=REPO,
-            env=self.cli_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        self.health_pidfile.write_text(str(health.pid))
+        service = ["podman", *self.global_args(), "system", "service", "--time=0", self.host]
+        _detach(service, self.pidfile, self.log, self.cli_env())
+        loop = [sys.executable, "-m", "lab.podmanhealth", str(self.root)]
+        _detach(loop, self.health_pidfile, self.root / "health.log", {**self.cli_env(), "PYTHONPATH": str(REPO)})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._ping():
                 return
-            if process.poll() is not None:
-                break
+            if self.pid() is None and self.pidfile.exists():
+                break  # the service started and ended: its log says why
             time.sleep(0.25)
         raise EngineError(f"podman system service did not answer within {timeout:.0f} s; see {self.log}")
 
@@ -174,6 +162,19 @@ class PodmanEngine:
         deadline = time.monotonic() + timeout
         while self.leftover_processes() and time.monotonic() < deadline:
             time.sleep(0.2)
+
+
+def _detach(command: list[str], pidfile: Path, log: Path, env: dict[str, str]) -> None:
+    """Start ``command`` in its own session, not as this process's child (as dockerd is started),
+    and record its pid: the shell writes its own pid, then becomes the command."""
+    pidfile.unlink(missing_ok=True)
+    script = 'echo $$ > "$0"; exec "$@"'
+    with log.open("ab") as out:
+        subprocess.run(["setsid", "-f", "sh", "-c", script, str(pidfile), *command], env=env, stdout=out,
+                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True, timeout=10)  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _iptables(*args: str) -> subprocess.CompletedProcess[str]:
@@ -240,8 +241,6 @@ def _end(pidfile: Path, timeout: float) -> None:
         time.sleep(0.1)
     if alive(pid):
         os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # ours when started in this process: reap it
 
 
 def default_podman() -> PodmanEngine:
