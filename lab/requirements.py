@@ -17,6 +17,10 @@ NEEDED = {
     "docker": "docker.io",
     "fusermount3": "fuse3",
     "mmdebstrap": "mmdebstrap",
+    # The second lab engine and the Compose tool whose differences the lab shows (issue 10).
+    "podman": "podman",
+    "podman-compose": "podman-compose",
+    "iptables": "iptables",
 }
 
 
