@@ -173,3 +173,13 @@ def test_ssh_without_paramiko_says_what_to_install() -> None:
         assert "paramiko" in error.remedy
     else:
         pytest.skip("paramiko is installed here, so ssh:// is supported")
+
+
+def test_last_lines_keeps_the_tail_on_this_side() -> None:
+    import io
+
+    from doctor.engine.session import last_lines
+
+    stream = io.BufferedReader(io.BytesIO(b"".join(f"line {n}\n".encode() for n in range(10))))  # type: ignore[arg-type]
+    assert last_lines(stream, 3).read() == b"line 7\nline 8\nline 9\n"
+    assert stream.closed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 import socket
 from dataclasses import dataclass, field
@@ -99,17 +100,36 @@ class EngineSession:
         multiplexed frame (one log line) with its own socket reads; demultiplexing megabyte
         chunks here is what keeps the scan close to `docker logs | grep` speed."""
         api = self.client.api
-        params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0, "tail": str(tail)}
+        # Podman 4.3 counts a partial write (k8s-file "P" record) as a line for `tail` and may
+        # return only its last part ("…: Operation not permitted" without "chown:"): read the
+        # whole log from Podman and keep the last ``tail`` lines here.
+        podman = self.runtime.name == "podman"
+        params: dict[str, Any] = {
+            "stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0, "tail": "all" if podman else str(tail),
+        }  # fmt: skip
         if since is not None:
             params["since"] = int(since)  # finch-daemon parses since as an integer
         response = api._get(api._url("/containers/{0}/logs", container.id), params=params, stream=True)
         api._raise_for_status(response)
         tty = bool((container.attrs.get("Config") or {}).get("Tty"))
         raw = _RawReader(response) if tty else _FrameReader(response)
-        return io.BufferedReader(raw, buffer_size=1024 * 1024)
+        stream: io.BufferedReader[Any] = io.BufferedReader(raw, buffer_size=1024 * 1024)
+        return last_lines(stream, tail) if podman else stream
 
     def close(self) -> None:
         self.client.close()
+
+
+def last_lines(stream: io.BufferedReader[Any], count: int) -> io.BufferedReader[Any]:
+    """The last ``count`` lines of ``stream`` (which is closed), held in memory: a tail kept on
+    this side for an engine whose own tail cannot be trusted."""
+    kept: collections.deque[bytes] = collections.deque(maxlen=count)
+    try:
+        for line in stream:
+            kept.append(line)
+    finally:
+        stream.close()
+    return io.BufferedReader(io.BytesIO(b"".join(kept)))
 
 
 def _inspected(container: Any) -> Any:

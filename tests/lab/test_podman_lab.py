@@ -30,7 +30,7 @@ def test_podman_compose_ignores_the_wait_and_the_doctor_calls_it_history(
     assert log.index("No such file or directory") < log.index("connected: PostgreSQL 15"), log[-2000:]
     backend = deployment.container("backend")
     assert backend.labels["io.podman.compose.project"] == deployment.project
-    assert backend.labels["com.docker.compose.config-hash"] == "123"
+    assert backend.labels["io.podman.compose.config-hash"] == "123"
     assert identify_tool([backend.labels], "podman").name == "podman-compose"
     volume = deployment.client().volumes.get(f"{deployment.project}_db_socket")
     assert "com.docker.compose.volume" not in (volume.attrs.get("Labels") or {})
