@@ -1,6 +1,6 @@
 """Debian's podman-compose (1.0) against the lab's private Podman, for the scenarios that show
 how it differs from Compose v2: it ignores ``depends_on: condition: service_healthy``, labels
-its containers ``io.podman.compose.*`` with a config-hash of ``123``, always adds a project
+its containers ``io.podman.compose.*`` (``io.podman.compose.config-hash`` is ``123``), always adds a project
 network (netavark bridge with iptables chains), and leaves that network after ``down -v``."""
 
 from __future__ import annotations

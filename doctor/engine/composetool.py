@@ -4,8 +4,9 @@ the commands the operator types for it. Pure: the labels come from the engine se
 What each tool writes (read from their sources, and seen in the lab for the first three):
 - Compose v2 (``docker compose``): ``com.docker.compose.version`` = ``2.x``.
 - docker-compose v1 (1.29, Python): ``com.docker.compose.version`` = ``1.x``.
-- podman-compose: ``io.podman.compose.*`` labels (``io.podman.compose.version``, ``0.0.1`` from
-  Debian's 1.0.3), an ``io.podman.compose.config-hash`` of ``123``, and no ``com.docker.compose.volume`` on volumes.
+- podman-compose: ``io.podman.compose.*`` labels (``io.podman.compose.version`` is ``0.0.1``
+  from Debian's 1.0.3; ``io.podman.compose.config-hash`` is ``123``), and no
+  ``com.docker.compose.volume`` on volumes.
 - nerdctl compose (and ``finch compose``, which is nerdctl's): the project and service labels but no
   ``com.docker.compose.version``; nerdctl's own ``nerdctl/*`` labels beside them.
 """
