@@ -120,20 +120,53 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
     return sight
 
 
+def same_view(container: Any, directory: str, port: int) -> tuple[str, ...]:
+    """What decides what a client sees at its socket directory: the mount there (a volume by
+    name, a bind by source), the directory and port it looks at, the user it runs as, and
+    whether it runs. Clients alike in all of these see the same socket; one exec answers for them."""
+    mount = actual_mount(container, directory)
+    held = (
+        "none"
+        if mount is None
+        else f"{mount.get('Type')}:{mount.get('Name') or mount.get('Source')}:{mount.get('Destination')}"
+    )
+    user = str((container.attrs.get("Config") or {}).get("User") or "")
+    state = str((container.attrs.get("State") or {}).get("Status"))
+    return (held, canonical_dir(directory), str(port), user, state)
+
+
 def _look(ctx: Context, project: str, containers: dict[Any, Any], db_container: Any, server: Any) -> list[Sight]:
     """This machine and the client execs look at the same time; the probe container runs after,
-    when this machine could not reach the socket itself (an engine in a VM, or no answer)."""
+    when this machine could not reach the socket itself (an engine in a VM, or no answer).
+    Clients with the same view (same_view) are asked once: 30 replicas of one service need one
+    exec, not 30, and each of the others is reported as seen through its twin."""
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         host_job = pool.submit(from_host, ctx, db_container, server.directory, server.port)
-        client_jobs = []
+        groups: dict[tuple[str, ...], list[Any]] = {}
         if not ctx.options.read_only:
-            client_jobs = [
-                pool.submit(from_client, ctx, containers[use.service.name], use.directory, use.port)
-                for use in client_uses_of(ctx, containers)
-            ]
+            for use in client_uses_of(ctx, containers):
+                view = same_view(containers[use.service.name], use.directory, use.port)
+                groups.setdefault(view, []).append(use)
+        jobs = {
+            view: pool.submit(from_client, ctx, containers[uses[0].service.name], uses[0].directory, uses[0].port)
+            for view, uses in groups.items()
+        }
         host = host_job.result()
         probe = _probe_if_needed(ctx, project, db_container, server, host)
-        return [host, probe, *(job.result() for job in client_jobs)]
+        clients: list[Sight] = []
+        for view, uses in groups.items():
+            seen = jobs[view].result()
+            clients.append(seen)
+            twin = uses[0].service.name
+            clients.extend(
+                Sight(
+                    f"client:{use.service.name}",
+                    seen.answered,
+                    f"as {twin} (same mount, directory and user): {seen.detail}",
+                )
+                for use in uses[1:]
+            )
+        return [host, probe, *clients]
 
 
 def _probe_if_needed(ctx: Context, project: str, db_container: Any, server: Any, host: Sight) -> Sight:

@@ -1,7 +1,7 @@
 """The small bounded pool for engine calls that do not depend on each other (inspects, log
 reads, execs, probes). Each call keeps its own --timeout (the docker client's); the pool only
-overlaps the waits. Four workers: enough to hide the engine's round trips, few enough not to
-crowd a 2-core VM or an engine that serialises exec starts."""
+overlaps the waits. Eight workers: the calls wait on the engine, not on this process; more
+would crowd a 2-core VM and an engine that serialises exec starts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-WORKERS = 4
+WORKERS = 8
 T = TypeVar("T")
 R = TypeVar("R")
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from checks.containers import find_drift, oneoff_findings, state_findings
+from checks.socket_vantage import same_view
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
 from doctor.engine.composetool import identify_tool
@@ -177,3 +178,25 @@ def test_root_cause_of_a_broken_file_never_recreates_from_it() -> None:
                                                                             "docker", "docker compose", "macos")]  # fmt: skip
     cause = find_root_cause(findings)
     assert cause is not None and "--force-recreate" not in cause.next_step
+
+
+def client(name: str, mount: dict[str, Any], user: str = "", status: str = "running") -> SimpleNamespace:
+    return SimpleNamespace(
+        name=name, labels={}, attrs={"State": {"Status": status}, "Mounts": [mount], "Config": {"User": user}}
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "same"),
+    [
+        pytest.param(client("b2", volume("app_db_socket")), True, id="replica-same-view"),
+        pytest.param(client("b2", volume("app_other")), False, id="other-volume"),
+        pytest.param(client("b2", volume("app_db_socket"), user="1000"), False, id="other-user"),
+        pytest.param(client("b2", volume("app_db_socket"), status="exited"), False, id="not-running"),
+        pytest.param(client("b2", bind("/srv/s")), False, id="bind"),
+    ],
+)  # fmt: skip
+def test_clients_with_the_same_view_are_asked_once(other: SimpleNamespace, same: bool) -> None:
+    first = client("b1", volume("app_db_socket"))
+    directory = "/var/run/postgresql"
+    assert (same_view(first, directory, 5432) == same_view(other, directory, 5432)) is same
