@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,39 +119,63 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
     for log in options.log_files:
         if log != "-" and not Path(log).exists():
             raise UsageError(f"the log file {log} does not exist")
+    # The engine is reached while the Compose files are read: importing docker-py and waiting
+    # for /version and /info overlap the file work instead of following it.
+    connecting = None if options.offline else _start_connecting(options, environ)
     try:
-        project = load_project(
-            project_dir,
-            options.files,
-            environ=environ,
-            env_file=options.env_file,
-            explicit_name=options.project_name,
-        )
-    except FileNotFound as exc:
-        raise UsageError(str(exc)) from None
-    if project is None and not options.log_files and not options.socket_dir:
-        names = ", ".join(DEFAULT_NAMES)
-        raise UsageError(
-            f"nothing to examine: no Compose file in {project_dir} (looked for {names} and "
-            "COMPOSE_FILE), and no --log-file or --socket-dir given"
-        )
-    if options.target_os == "auto":
-        target_os, reason = host_os(), "this machine's OS (--target-os auto)"
-    else:
-        target_os, reason = options.target_os, "--target-os"
-    ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
-    if not options.offline:
-        _reach_engine(ctx)
+        try:
+            project = load_project(
+                project_dir,
+                options.files,
+                environ=environ,
+                env_file=options.env_file,
+                explicit_name=options.project_name,
+            )
+        except FileNotFound as exc:
+            raise UsageError(str(exc)) from None
+        if project is None and not options.log_files and not options.socket_dir:
+            names = ", ".join(DEFAULT_NAMES)
+            raise UsageError(
+                f"nothing to examine: no Compose file in {project_dir} (looked for {names} and "
+                "COMPOSE_FILE), and no --log-file or --socket-dir given"
+            )
+        if options.target_os == "auto":
+            target_os, reason = host_os(), "this machine's OS (--target-os auto)"
+        else:
+            target_os, reason = options.target_os, "--target-os"
+        ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
+        if connecting is not None:
+            _reach_engine(ctx, connecting)
+    except BaseException:
+        if connecting is not None:  # a usage error: the session being made is not wanted
+            _discard(connecting)
+        raise
     return ctx
 
 
-def _reach_engine(ctx: Context) -> None:
+Connecting = tuple[Endpoint, "Future[EngineSession]"]
+
+
+def _start_connecting(options: Options, environ: Mapping[str, str]) -> Connecting:
+    home = environ.get("HOME", str(Path.home()))
+    endpoint = resolve(options.docker_host, environ, home)
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(connect, endpoint, options.timeout, host_os())
+    pool.shutdown(wait=False)  # the one job still runs; the pool takes no more
+    return endpoint, future
+
+
+def _discard(connecting: Connecting) -> None:
+    with contextlib.suppress(Exception):  # a failed connect opened nothing
+        connecting[1].result().close()
+
+
+def _reach_engine(ctx: Context, connecting: Connecting) -> None:
     """Connect once, bounded by the timeout; what the engine says about where containers run
     replaces the guess of --target-os auto, so every check judges severities the same way."""
-    home = ctx.environ.get("HOME", str(Path.home()))
-    ctx.endpoint = resolve(ctx.options.docker_host, ctx.environ, home)
+    ctx.endpoint, future = connecting
     try:
-        ctx.engine = connect(ctx.endpoint, ctx.options.timeout, host_os())
+        ctx.engine = future.result()
     except EngineUnreachable as exc:
         ctx.engine_error = exc
         return
