@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from checks.containers import find_drift, oneoff_findings, state_findings
+from checks.engine_volumes import WantedVolume, find_volume_problems
 from checks.socket_vantage import same_view
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
@@ -200,3 +201,15 @@ def test_clients_with_the_same_view_are_asked_once(other: SimpleNamespace, same:
     first = client("b1", volume("app_db_socket"))
     directory = "/var/run/postgresql"
     assert (same_view(first, directory, 5432) == same_view(other, directory, 5432)) is same
+
+
+def test_volume_remedies_use_the_compose_tool_and_runtime() -> None:
+    wanted = [WantedVolume("db_socket", "app_db_socket", "socket", external=False)]
+    on_engine = [{"Name": "app_db_socket", "Labels": {"com.docker.compose.project": "app"},
+                  "Options": {"type": "none", "o": "bind", "device": "/srv/s"}}]  # fmt: skip
+    (finding,) = find_volume_problems(
+        wanted, on_engine, "app", True, "linux", compose="podman-compose", runtime="podman"
+    )
+    assert finding.remedy is not None
+    assert "`podman-compose -p app down`" in finding.remedy.summary
+    assert "`podman volume rm app_db_socket`" in finding.remedy.summary
