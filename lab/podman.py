@@ -209,16 +209,19 @@ def remove_netavark_rules() -> None:
 
 
 def processes_naming(root: Path) -> list[int]:
-    needle = str(root).encode()
+    """Live processes with an argument that is ``root`` or lies under it (not a sibling such as
+    ``root-throwaway``): the service, the loop, conmon of this engine."""
+    top = str(root).encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes()
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if needle in cmdline and alive(int(entry.name)):
+        named = any(arg == top or arg.startswith(top + b"/") or b"=" + top + b"/" in arg for arg in arguments)
+        if named and alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 
