@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from checks._common import requires_project
-from checks.log_signatures import failures, findings_for, scan_stream
+from checks.log_signatures import LogScan, failures, findings_for, scan_stream
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.engine.nodes import session_for, stack_containers, stack_since
+from doctor.engine.pool import bounded_map
 from doctor.models import Finding, Status
 from doctor.postgres import database_services
 
@@ -26,22 +28,25 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not containers:
         yield Finding(ID, Status.SKIP, f"No containers of project {project.name} to read logs from")
         return
-    clean: list[str] = []
     since = {id(c): ctx.options.since for c in containers}
     if ctx.stack is not None:  # Swarm starts services together: skip each client's start race
         since.update(stack_since(containers, {d.name for d in database_services(project)}, ctx.options.since))
-    for container in containers:
+
+    def scan(container: Any) -> LogScan:
         stream = session_for(engine, ctx.nodes, container).log_stream(
             container, tail=ctx.options.log_lines, since=since[id(container)]
         )
         try:
-            scan = scan_stream(stream, container.name)
+            return scan_stream(stream, container.name)
         finally:
             stream.close()
-        produced = list(findings_for(scan))
+
+    clean: list[str] = []
+    for scanned in bounded_map(scan, containers):  # the reads overlap; findings keep their order
+        produced = list(findings_for(scanned))
         yield from produced
         if not failures(produced):  # a transient "starting up" line is no failure
-            clean.append(f"{container.name} ({scan.lines} lines)")
+            clean.append(f"{scanned.source} ({scanned.lines} lines)")
     if clean:
         yield Finding(
             ID, Status.OK, f"No failure signature in the last {ctx.options.log_lines} lines of {', '.join(clean)}"

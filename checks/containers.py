@@ -9,10 +9,11 @@ from typing import Any
 from checks._common import requires_project
 from doctor.compose.model import ComposeProject, Mount, canonical_dir
 from doctor.context import Context
+from doctor.engine.composetool import ONEOFF_LABEL
 from doctor.engine.nodes import stack_containers
 from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Finding, Remedy, Status
-from doctor.remedies import redeploy_command
+from doctor.remedies import compose_cmd, redeploy_command, restart_commands
 from doctor.topology import SocketUse, client_uses, server_uses
 
 ID = "containers"
@@ -20,7 +21,9 @@ SUMMARY = "The project's containers run, are healthy, and mount the socket as th
 SERVICE_LABEL = "com.docker.compose.service"
 
 
-def state_findings(container: Any) -> Iterator[Finding]:
+def state_findings(container: Any, restart: tuple[str, ...] = (), *, server: bool = False) -> Iterator[Finding]:
+    """``restart``: the commands that start the service again (Compose tool's own); ``server``:
+    the container is the database, whose socket other containers use."""
     state = container.attrs.get("State") or {}
     name = container.name
     service = service_of(container) or "?"
@@ -38,7 +41,7 @@ def state_findings(container: Any) -> Iterator[Finding]:
             f"{service} ({name}) is not running: {status}, exit code {code}",
             f"It stopped at {finished}." if finished and not finished.startswith("0001") else "It never ran.",
             (Evidence(name, f"State {status}, ExitCode {code}, FinishedAt {finished}"),),
-            Remedy(f"Read its log (`logs {service}`); the container-logs check classifies it."),
+            _stopped_remedy(service, code, bool(state.get("OOMKilled")), restart, server=server),
         )
     elif state.get("Restarting") or status == "restarting":
         count = container.attrs.get("RestartCount", 0)
@@ -52,6 +55,21 @@ def state_findings(container: Any) -> Iterator[Finding]:
         yield Finding("container-unhealthy", Status.FAIL, f"{service} ({name}) is unhealthy",
                       f"Its health check fails ({health.get('FailingStreak', '?')} times in a row).",
                       (Evidence(name, output[-500:] or "(no output)"),), Remedy("Read the health check's output above."))  # fmt: skip
+
+
+def _stopped_remedy(service: str, code: Any, oom: bool, restart: tuple[str, ...], *, server: bool) -> Remedy:
+    """Exit 137 without the OOM killer is a SIGKILL (`kill -9`, `docker kill`, a stop that timed
+    out): nothing in the log explains it, and the server could not remove its socket file."""
+    if code == 137 and not oom:
+        why = (
+            " PostgreSQL had no chance to remove its socket file, so a stale socket stays in the shared volume: "
+            "clients find the file and get 'Connection refused' (ECONNREFUSED) until a new server replaces it."
+            if server
+            else ""
+        )
+        how = f" (`{restart[0]}`)" if restart else ""
+        return Remedy(f"Restart {service}{how}: it was killed (exit code 137, SIGKILL).{why}", commands=restart)
+    return Remedy(f"Read its log (`logs {service}`); the container-logs check classifies it.")
 
 
 def actual_mount(container: Any, directory: str) -> dict[str, Any] | None:
@@ -84,35 +102,83 @@ def expected_identity(project: ComposeProject, mount: Mount | None) -> str:
     return mount.type
 
 
+def _shared(identities: dict[str, str]) -> bool:
+    """Every client sees the server's socket directory: one volume or host folder for all."""
+    servers = {v for k, v in identities.items() if k.startswith("server:")}
+    clients = {v for k, v in identities.items() if k.startswith("client:")}
+    return len(servers) == 1 and clients <= servers and not next(iter(servers)).startswith("nothing")
+
+
 def find_drift(
-    project: ComposeProject, containers: dict[str, Any], runtime: str, stack: bool = False
+    project: ComposeProject,
+    containers: dict[str, Any],
+    runtime: str,
+    tool: str | None = None,
+    target_os: str = "linux",
+    *,
+    stack: bool = False,
 ) -> Iterator[Finding]:
+    """Where the running containers differ from the file on disk, say which side is broken: a
+    side is healthy when the database and every client share one volume (a host folder does not
+    count on macOS, where it cannot hold a socket). Recreating is advised only from a healthy file."""
+    compose = f"{tool or compose_cmd(runtime)} -p {project.name}"
+    redeploy = redeploy_command(runtime, project.name, stack, tool=tool)
     uses: list[SocketUse] = [*server_uses(project), *client_uses(project)]
-    seen: dict[str, str] = {}
+    running_ids: dict[str, str] = {}
+    disk_ids: dict[str, str] = {}
+    drifted: list[tuple[SocketUse, Any, str, str]] = []
     for use in uses:
         container = containers.get(use.service.name)
         if container is None:
             continue
         running = identity(actual_mount(container, use.directory))
         on_disk = expected_identity(project, use.mount)
-        seen[f"{use.role}:{use.service.name}"] = running
+        running_ids[f"{use.role}:{use.service.name}"] = running
+        disk_ids[f"{use.role}:{use.service.name}"] = on_disk
         if running != on_disk:
-            yield Finding(
-                "container-socket-mount-drift",
-                Status.FAIL,
-                f"{use.service.name} runs with {running} at {use.directory}, but the file on disk says {on_disk}",
-                "The container was created from an older version of the Compose file.",
-                (
-                    Evidence(container.name, f"mounted: {running}"),
-                    Evidence(str(use.mount.origin) if use.mount else use.service.name, f"file: {on_disk}"),
-                ),
-                Remedy(
-                    "Recreate the containers from the current file.",
-                    commands=(redeploy_command(runtime, project.name, stack),),
-                ),
+            drifted.append((use, container, running, on_disk))
+
+    def healthy(ids: dict[str, str]) -> bool:
+        return _shared(ids) and not (target_os == "macos" and any(v.startswith("bind ") for v in ids.values()))
+
+    disk_ok, running_ok = healthy(disk_ids), healthy(running_ids)
+    for use, container, running, on_disk in drifted:
+        if running_ok and not disk_ok:
+            detail = (
+                "The file on disk is the broken side: the running containers share the socket, and the file, "
+                "deployed, would not. The containers come from an earlier, working version of the file."
             )
-    servers = {k: v for k, v in seen.items() if k.startswith("server:")}
-    for key, running in seen.items():
+            remedy = Remedy(
+                f"Do not recreate from this file: it would break the running deployment. Put {running} back at "
+                f"{use.directory} for {use.service.name} in the file (as it runs now), and check the merged file "
+                "before any `up`.",
+                commands=(f"{compose} config",),
+            )
+        elif not disk_ok:
+            detail = "Both sides are broken: neither the running containers nor the file on disk share the socket."
+            remedy = Remedy(
+                "Fix the file first (the socket findings above say how); recreate the containers only from the "
+                f"fixed file (`{compose} up -d --force-recreate`)."
+            )
+        else:
+            detail = (
+                "The running containers are the broken side (or the older one): they were created from an earlier "
+                "version of the Compose file, and the file on disk shares the socket."
+            )
+            remedy = Remedy("Recreate the containers from the current file.", commands=(redeploy,))
+        yield Finding(
+            "container-socket-mount-drift",
+            Status.FAIL,
+            f"{use.service.name} runs with {running} at {use.directory}, but the file on disk says {on_disk}",
+            detail,
+            (
+                Evidence(container.name, f"mounted: {running}"),
+                Evidence(str(use.mount.origin) if use.mount else use.service.name, f"file: {on_disk}"),
+            ),
+            remedy,
+        )
+    servers = {k: v for k, v in running_ids.items() if k.startswith("server:")}
+    for key, running in running_ids.items():
         if key.startswith("client:") and servers and running not in servers.values():
             service = key.split(":", 1)[1]
             yield Finding(
@@ -122,9 +188,33 @@ def find_drift(
                 "What is actually mounted differs between the database and the client, so the client cannot see the socket.",
                 (Evidence(containers[service].name, f"mounted: {running}"),),
                 Remedy(
-                    "Mount the database's socket volume in the client, then recreate it.",
-                    commands=(redeploy_command(runtime, project.name, stack),),
+                    "Recreate the client from the current file, which mounts the database's socket volume."
+                    if disk_ok
+                    else "Mount the database's socket volume in the client in the file, then recreate it from the fixed file.",
+                    commands=(redeploy,) if disk_ok else (),
                 ),
+            )
+
+
+def oneoff_findings(oneoffs: list[Any], project: ComposeProject) -> Iterator[Finding]:
+    """One-off containers (`compose run`) are not the service; they matter only if they hold the
+    socket volume (a stopped one keeps the volume in use; a running one may be a second server)."""
+    socket_volumes = {
+        f"volume {project.engine_volume_name(use.mount.source)}"
+        for use in [*server_uses(project), *client_uses(project)]
+        if use.mount is not None and use.mount.type == "volume" and use.mount.source
+    }
+    for container in oneoffs:
+        held = sorted(socket_volumes & {identity(m) for m in container.attrs.get("Mounts") or []})
+        if held:
+            state = (container.attrs.get("State") or {}).get("Status", "unknown")
+            yield Finding(
+                "container-oneoff-socket",
+                Status.INFO,
+                f"A one-off container ({container.name}, {state}) holds the socket volume: {', '.join(held)}",
+                "It was made by `compose run`; it is not the service and is not judged as one. While it exists "
+                "the volume is in use, so `volume rm` fails until it is removed.",
+                (Evidence(container.name, f"{ONEOFF_LABEL}=True, {state}"),),
             )
 
 
@@ -144,9 +234,21 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         )
         return
     by_service = {service_of(c) or c.name: c for c in found}
-    problems = [f for c in found for f in state_findings(c)]
-    problems += list(find_drift(project, by_service, ctx.runtime, ctx.is_stack))
+    servers = {use.service.name for use in server_uses(project)}
+    problems = [
+        f
+        for c in found
+        for f in state_findings(
+            c,
+            restart_commands(ctx.runtime, project.name, service_of(c) or c.name, ctx.compose_command),
+            server=service_of(c) in servers,
+        )
+    ]
+    problems += list(
+        find_drift(project, by_service, ctx.runtime, ctx.compose_command, ctx.target_os, stack=ctx.is_stack)
+    )
     yield from problems
+    yield from oneoff_findings(engine.oneoff_containers(project.name), project)
     if not problems:
         yield Finding(
             ID,

@@ -74,7 +74,9 @@ def data_finding(
                 f"named volume {DATA_VOLUME} ({engine_name}), then let Compose create it, restore into it and "
                 "start, in this order.",
                 diff,
-                data_move_commands(ctx.runtime, mount.source or directory, engine_name, project.name),
+                data_move_commands(
+                    ctx.runtime, mount.source or directory, engine_name, project.name, ctx.compose_command
+                ),
             ),
         )
     if mount.type == "bind":

@@ -54,8 +54,16 @@ def binds_host_folder(volume: dict[str, Any]) -> str | None:
 
 
 def find_volume_problems(
-    wanted: list[WantedVolume], on_engine: list[dict[str, Any]], project: str, deployed: bool, target_os: str
+    wanted: list[WantedVolume],
+    on_engine: list[dict[str, Any]],
+    project: str,
+    deployed: bool,
+    target_os: str,
+    *,
+    compose: str = "docker compose",
+    runtime: str = "docker",
 ) -> Iterator[Finding]:
+    """``compose`` and ``runtime``: the commands of the tool that deployed the project."""
     by_name = {str(v.get("Name")): v for v in on_engine}
     for volume in wanted:
         found = by_name.get(volume.engine_name)
@@ -68,7 +76,7 @@ def find_volume_problems(
                 if deployed
                 else "Nothing has been deployed yet; `compose up` creates it.",
                 remedy=Remedy(
-                    f"`compose -p {project} up -d` creates it"
+                    f"`{compose} -p {project} up -d` creates it"
                     + ("; an external volume must be created by hand" if volume.external else "")
                 ),
             )
@@ -84,7 +92,8 @@ def find_volume_problems(
                 "where sockets cannot be created. The volume keeps these options until it is removed.",
                 (Evidence(volume.engine_name, f"Options: {found.get('Options')}"),),
                 Remedy(
-                    f"Remove driver_opts from the file, then `compose down` and `volume rm {volume.engine_name}` so it is made again."
+                    f"Remove driver_opts from the file, then `{compose} -p {project} down` and "
+                    f"`{runtime} volume rm {volume.engine_name}` so it is made again."
                 ),
             )
         owner = labels.get(PROJECT_LABEL, labels.get(STACK_LABEL))
@@ -134,7 +143,17 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         return
     deployed = bool(engine.project_containers(project.name))
     volumes = stack_volumes(engine, ctx.nodes, ctx.stack) if ctx.stack is not None else engine.volumes()
-    problems = list(find_volume_problems(wanted, volumes, project.name, deployed, ctx.target_os))
+    problems = list(
+        find_volume_problems(
+            wanted,
+            volumes,
+            project.name,
+            deployed,
+            ctx.target_os,
+            compose=ctx.compose_command,
+            runtime=ctx.runtime,
+        )
+    )
     if ctx.is_stack:  # a stack volume exists only on the nodes that ran a task mounting it
         problems = [_on_this_node(f) if f.id == "volume-missing" else f for f in problems]
     yield from problems

@@ -103,7 +103,14 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
             f"Mount the named volume {volume} ({project.engine_volume_name(volume)} on the engine) at "
             f"{targets} in every service, declared under top-level volumes: with driver: local ({GUIDE}).",
             editor.diff() if all(edited) else "",
-            verify_commands(ctx.runtime, project.name, project.engine_volume_name(volume), services, ctx.is_stack),
+            verify_commands(
+                ctx.runtime,
+                project.name,
+                project.engine_volume_name(volume),
+                services,
+                tool=ctx.compose_command,
+                stack=ctx.is_stack,
+            ),
         ),
     )
 
@@ -140,6 +147,6 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
             f"Remove driver_opts from {decl.key} so it is an ordinary named volume, then replace the "
             f"engine's {decl.engine_name}: Compose keeps an existing volume with its old options.",
             editor.diff() if removed else "",
-            recreate_volume_commands(ctx.runtime, project.name, decl.engine_name),
+            recreate_volume_commands(ctx.runtime, project.name, decl.engine_name, ctx.compose_command),
         ),
     )

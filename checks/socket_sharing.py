@@ -153,7 +153,12 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
             summary,
             diff,
             verify_commands(
-                ctx.runtime, project.name, project.engine_volume_name(volume), [client.service.name], ctx.is_stack
+                ctx.runtime,
+                project.name,
+                project.engine_volume_name(volume),
+                [client.service.name],
+                tool=ctx.compose_command,
+                stack=ctx.is_stack,
             ),
         ),
     )

@@ -147,6 +147,12 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
         "--since", type=_since, metavar="WHEN", help="container logs since WHEN: epoch seconds, or 10m, 2h, 1d ago"
     )
     engine.add_argument("--timeout", type=_seconds, default=5.0, help="seconds for each external call (default 5)")
+    engine.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=60.0,
+        help="seconds for the whole run; checks not started by then are skipped (default 60)",
+    )
     fixing = parser.add_argument_group("fixing and support")
     fixing.add_argument(
         "--fix", action="store_true", help="rewrite the Compose files to the guide's strategy (asks first)"
@@ -409,6 +415,7 @@ def run_doctor(args: argparse.Namespace) -> int:
         db_name=args.db_name,
         offline=args.offline,
         timeout=args.timeout,
+        deadline=args.deadline,
         docker_host=args.docker_host,
         read_only=args.read_only,
         probe_container=args.probe_container,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from doctor import safeio
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import interpolation_env, load_project
+from doctor.engine.composetool import ComposeTool, default_tool, identify_tool
 from doctor.engine.endpoint import Endpoint, resolve
 from doctor.engine.nodes import NodeEngines, parse_node_engine
 from doctor.engine.session import EngineSession, EngineUnreachable, connect
@@ -43,6 +46,7 @@ class Options:
     db_name: str | None = None
     offline: bool = False
     timeout: float = 5.0
+    deadline: float = 60.0  # seconds for the whole run (--deadline)
     docker_host: str | None = None
     read_only: bool = False
     probe_container: str = "auto"  # auto | always | never
@@ -73,12 +77,33 @@ class Context:
         """A Swarm stack: --stack was given, or the engine runs a stack of the project's name."""
         return self.options.stack is not None or self.stack is not None
 
+    _compose_tool: ComposeTool | None = None
+
     @property
     def runtime(self) -> str:
         """The command the operator types: the engine's, else finch on macOS and docker elsewhere."""
         if self.engine is not None:
             return self.engine.runtime.command
         return "finch" if self.target_os == "macos" else "docker"
+
+    @property
+    def compose_tool(self) -> ComposeTool:
+        """The Compose tool that deployed the project, from its containers' labels (asked once);
+        without an engine or containers, the runtime's own Compose."""
+        if self._compose_tool is None:
+            tool = default_tool(self.runtime)
+            if self.engine is not None and self.project is not None:
+                try:
+                    containers = self.engine.all_project_containers(self.project.name)
+                except Exception:  # the checks report engine errors; the tool stays assumed
+                    containers = []
+                tool = identify_tool((c.labels for c in containers), self.runtime)
+            self._compose_tool = tool
+        return self._compose_tool
+
+    @property
+    def compose_command(self) -> str:
+        return self.compose_tool.command
 
     def target(self, findings: list[Finding] | None = None) -> Target:
         project = self.project
@@ -89,6 +114,7 @@ class Context:
             os=self.target_os,
             os_reason=self.target_os_reason,
             runtime=self.engine.runtime.name if self.engine is not None else None,
+            compose_tool=self.compose_tool.description if self.project is not None else None,
             project=project.name if project else None,
             compose_files=tuple(project.texts or project.files) if project else (),
             project_directory=project.directory if project else str(self.options.project_directory or Path.cwd()),
@@ -119,31 +145,39 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
             raise UsageError(str(exc)) from None
         node_urls[node] = url
     _check_flag_files(options)
+    # The engine is reached while the Compose files are read: importing docker-py and waiting
+    # for /version and /info overlap the file work instead of following it.
+    connecting = None if options.offline else _start_connecting(options, environ)
     try:
-        project = load_project(
-            project_dir,
-            options.files,
-            environ=environ,
-            env_file=options.env_file,
-            explicit_name=options.project_name or options.stack,
-            profiles=options.profiles,
-        )
-    except FileNotFound as exc:
-        raise UsageError(str(exc)) from None
-    if project is None and not options.log_files and not options.socket_dir:
-        names = ", ".join(DEFAULT_NAMES)
-        raise UsageError(
-            f"nothing to examine: no Compose file in {project_dir or Path.cwd()} or its parent folders "
-            f"(looked for {names} and COMPOSE_FILE), and no --log-file or --socket-dir given"
-        )
-    if options.target_os == "auto":
-        target_os, reason = host_os(), "this machine's OS (--target-os auto)"
-    else:
-        target_os, reason = options.target_os, "--target-os"
-    ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
-    if not options.offline:
-        ctx.nodes = NodeEngines(node_urls, options.timeout, host_os())
-        _reach_engine(ctx)
+        try:
+            project = load_project(
+                project_dir,
+                options.files,
+                environ=environ,
+                env_file=options.env_file,
+                explicit_name=options.project_name or options.stack,
+                profiles=options.profiles,
+            )
+        except FileNotFound as exc:
+            raise UsageError(str(exc)) from None
+        if project is None and not options.log_files and not options.socket_dir:
+            names = ", ".join(DEFAULT_NAMES)
+            raise UsageError(
+                f"nothing to examine: no Compose file in {project_dir or Path.cwd()} or its parent folders "
+                f"(looked for {names} and COMPOSE_FILE), and no --log-file or --socket-dir given"
+            )
+        if options.target_os == "auto":
+            target_os, reason = host_os(), "this machine's OS (--target-os auto)"
+        else:
+            target_os, reason = options.target_os, "--target-os"
+        ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
+        if connecting is not None:
+            ctx.nodes = NodeEngines(node_urls, options.timeout, host_os())
+            _reach_engine(ctx, connecting)
+    except BaseException:
+        if connecting is not None:  # a usage error: the session being made is not wanted
+            _discard(connecting)
+        raise
     return ctx
 
 
@@ -166,13 +200,29 @@ def _check_flag_files(options: Options) -> None:
         raise UsageError(f"cannot read {what} {path}: {reason.removeprefix('cannot be read: ')}")
 
 
-def _reach_engine(ctx: Context) -> None:
+Connecting = tuple[Endpoint, "Future[EngineSession]"]
+
+
+def _start_connecting(options: Options, environ: Mapping[str, str]) -> Connecting:
+    home = environ.get("HOME", str(Path.home()))
+    endpoint = resolve(options.docker_host, environ, home)
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(connect, endpoint, options.timeout, host_os())
+    pool.shutdown(wait=False)  # the one job still runs; the pool takes no more
+    return endpoint, future
+
+
+def _discard(connecting: Connecting) -> None:
+    with contextlib.suppress(Exception):  # a failed connect opened nothing
+        connecting[1].result().close()
+
+
+def _reach_engine(ctx: Context, connecting: Connecting) -> None:
     """Connect once, bounded by the timeout; what the engine says about where containers run
     replaces the guess of --target-os auto, so every check judges severities the same way."""
-    home = ctx.environ.get("HOME", str(Path.home()))
-    ctx.endpoint = resolve(ctx.options.docker_host, ctx.environ, home)
+    ctx.endpoint, future = connecting
     try:
-        ctx.engine = connect(ctx.endpoint, ctx.options.timeout, host_os())
+        ctx.engine = future.result()
     except EngineUnreachable as exc:
         ctx.engine_error = exc
         return

@@ -165,7 +165,9 @@ def _move_data_to_volume(
         if DATA_VOLUME not in project.volumes and not plan.editor.declare_volume(where, DATA_VOLUME):
             plan.by_hand.append(f"{where}: declare {DATA_VOLUME} under the top-level volumes: with driver: local")
         engine_name = project.engine_volume_name(DATA_VOLUME)
-        plan.data_commands.extend(data_move_commands(ctx.runtime, mount.source, engine_name, project.name))
+        plan.data_commands.extend(
+            data_move_commands(ctx.runtime, mount.source, engine_name, project.name, tool=ctx.compose_command)
+        )
         plan.notes.append(
             f"The data of {database.name} stays in {mount.source}: the doctor never moves data. Run the commands "
             "below in this order before starting the database on the new volume."

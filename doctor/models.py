@@ -75,6 +75,7 @@ class Target:
     os: str
     os_reason: str
     runtime: str | None = None
+    compose_tool: str | None = None  # the Compose tool that deployed the project, from its labels
     project: str | None = None
     compose_files: tuple[str, ...] = ()
     project_directory: str | None = None

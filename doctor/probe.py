@@ -53,6 +53,44 @@ def probe_socket(directory: str, port: int, credentials: Credentials, *, timeout
     return _psycopg_connect(directory, port, credentials, timeout, path)
 
 
+SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")
+
+
+def ping_socket(directory: str, port: int, *, timeout: float, limit: int) -> ProbeResult:
+    """Does a PostgreSQL server answer on this socket? The first message of every libpq session
+    (SSLRequest) gets one byte, ``S`` or ``N``, from any live server, starting up or not, before
+    any login: what pg_isready learns, without importing psycopg (about 0.2 s of a live run)."""
+    path = socket_file(directory, port)
+    if len(path.encode()) > limit:
+        return ProbeResult("too-long", path, f"{len(path.encode())} bytes, over the limit of {limit}")
+    found = _inspect(directory, path)
+    if found is not None:
+        return found
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    started = time.perf_counter()
+    try:
+        sock.connect(path)
+        sock.sendall(SSL_REQUEST)
+        answer = sock.recv(1)
+    except ConnectionRefusedError:
+        return ProbeResult("refused", path, "a socket file exists but nothing listens on it")
+    except PermissionError:
+        return ProbeResult("permission", path, "no permission to connect to the socket")
+    except TimeoutError:
+        return ProbeResult("timeout", path, f"no answer within {timeout:g} s")
+    except OSError as exc:
+        outcome = "missing" if exc.errno == errno.ENOENT else "failed"
+        return ProbeResult(outcome, path, exc.strerror or str(exc))
+    finally:
+        sock.close()
+    if answer in (b"S", b"N"):
+        return ProbeResult(
+            "answered", path, "PostgreSQL answered", "", round((time.perf_counter() - started) * 1000, 2)
+        )
+    return ProbeResult("failed", path, f"something listens but does not speak PostgreSQL (answered {answer!r})")
+
+
 def _inspect(directory: str, path: str) -> ProbeResult | None:
     try:
         if not stat.S_ISDIR(os.stat(directory).st_mode):

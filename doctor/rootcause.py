@@ -118,7 +118,7 @@ def find_root_cause(findings: list[Finding]) -> RootCause | None:
             "The evidence conflicts: the socket works from every vantage point now, but the logs show earlier "
             f"failures ({', '.join(_phrase(f) for f in past)}). They are in the past: a restart, or a client that "
             "started before the database was ready.",
-            tuple(f.id for f in [*past, *chain] if f.id != "socket-vantage"),
+            tuple(dict.fromkeys(f.id for f in [*past, *chain] if f.id != "socket-vantage")),
             "Read the logs since the last restart (--since), and make clients wait for a healthy database "
             "(backend-start-order).",
             conflict=True,
@@ -130,10 +130,13 @@ def find_root_cause(findings: list[Finding]) -> RootCause | None:
             "The evidence conflicts: the Compose file on disk is right (socket-volume-ok), yet the running "
             f"deployment shows: {statement}. The containers may come from an older file or another project."
         )
-        return RootCause(
-            statement,
-            tuple(f.id for f in chain),
-            "Recreate the containers from the current file (`compose up -d --force-recreate`), then run the doctor again.",
-            conflict=True,
+        drift = next((f for f in problems if f.id == "container-socket-mount-drift" and f.remedy), None)
+        # The drift finding knows which side is broken and the Compose tool's own command.
+        step = (
+            drift.remedy.summary + "".join(f" `{c}`" for c in drift.remedy.commands[:1])
+            if drift is not None and drift.remedy is not None
+            else "Recreate the containers from the current file (`compose up -d --force-recreate`), then run the "
+            "doctor again."
         )
+        return RootCause(statement, tuple(f.id for f in chain), step, conflict=True)
     return RootCause(statement, tuple(f.id for f in chain), next_step)

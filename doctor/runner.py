@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from doctor.history import file_waits, settle, works_everywhere
 from doctor.models import Evidence, Finding, Status
 
 if TYPE_CHECKING:
@@ -24,20 +25,40 @@ class Check(Protocol):
     def run(self, ctx: Context) -> Iterator[Finding]: ...
 
 
-def run_checks(ctx: Context, checks: Sequence[Check], progress: Callable[[str], None] | None = None) -> list[Finding]:
+def run_checks(
+    ctx: Context,
+    checks: Sequence[Check],
+    progress: Callable[[str], None] | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Finding]:
+    """Each check in turn, until the run's deadline (--deadline): a check not started by then is
+    skipped and says so. Every engine call inside a check keeps its own --timeout."""
     findings: list[Finding] = []
+    deadline = clock() + ctx.options.deadline
     for number, check in enumerate(checks, 1):
         if progress is not None:
             progress(f"{check.ID} ({number}/{len(checks)})")
         started = time.perf_counter()
-        try:
-            produced = list(check.run(ctx))
-        except Exception as exc:
-            produced = [_crashed(check, exc)]
+        if clock() > deadline:
+            produced = [
+                Finding(
+                    check.ID,
+                    Status.SKIP,
+                    f"Not run: the run's deadline ({ctx.options.deadline:g} s, --deadline) passed",
+                )
+            ]
+        else:
+            try:
+                produced = list(check.run(ctx))
+            except Exception as exc:
+                produced = [_crashed(check, exc)]
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         for finding in produced:
             stamped = dataclasses.replace(finding, check=check.ID, duration_ms=elapsed)
             findings.append(ctx.redactor.finding(stamped))
+    if works_everywhere(findings):  # only then is the Compose tool worth asking the engine about
+        findings = settle(findings, ctx.compose_tool, file_waits(ctx.project))
     return findings
 
 

@@ -24,6 +24,7 @@ class EngineError(RuntimeError):
 @dataclass(frozen=True)
 class Engine:
     root: Path
+    name: str = "dockerd"
 
     @property
     def socket(self) -> Path:
@@ -130,7 +131,11 @@ def mounts_under(root: Path) -> list[str]:
 
 
 def teardown(root: Path) -> None:
-    """Stop the engine under ``root`` and remove everything the lab left there, shares included."""
+    """Stop the engines under ``root`` and remove everything the lab left there, shares included."""
+    from lab.podman import PodmanEngine  # here: lab.podman imports this module
+
+    if (root / "podman").exists():
+        PodmanEngine(root / "podman").stop()
     Engine(root / "engine").stop()
     for mountpoint in sorted(mounts_under(root), key=len, reverse=True):
         command = (

@@ -20,6 +20,10 @@ NEEDED = {
     # the reverse-sshfs share (lab/sshfs.py); sftp-server is not on PATH
     "sshfs": "sshfs",
     "/usr/lib/openssh/sftp-server": "openssh-sftp-server",
+    # The second lab engine and the Compose tool whose differences the lab shows (issue 10).
+    "podman": "podman",
+    "podman-compose": "podman-compose",
+    "iptables": "iptables",
 }
 
 

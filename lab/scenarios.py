@@ -13,12 +13,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from lab import REPO, ROOT, composev2, lab_dir
-from lab.engine import Engine
 
 SCENARIOS = ROOT / "scenarios"
 SOCKET_FILE = ".s.PGSQL.5432"
@@ -28,8 +27,22 @@ class ScenarioError(RuntimeError):
     pass
 
 
-def names() -> list[str]:
-    return sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.yaml").is_file())
+class LabEngine(Protocol):
+    """What a scenario needs of an engine: dockerd (lab/engine.py) or Podman (lab/podman.py)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    def env(self) -> dict[str, str]: ...
+
+
+def names(engine: str | None = None) -> list[str]:
+    """Every scenario, or those that run on ``engine`` (dockerd | podman)."""
+    found = sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.yaml").is_file())
+    return found if engine is None else [name for name in found if engine in load(name).engines]
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,15 @@ class Scenario:
     @property
     def deploy_file(self) -> str:
         return str(self.spec.get("deploy", "compose.yaml"))
+
+    @property
+    def compose_tool(self) -> str:
+        """compose-v2 (the real Docker Compose v2) or podman-compose (Debian's, Podman only)."""
+        return str(self.spec.get("compose", "compose-v2"))
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("engines", ("dockerd", "podman")))
 
     @property
     def expect(self) -> dict[str, Any]:
@@ -110,7 +132,7 @@ class Share:
 @dataclass
 class Deployment:
     scenario: Scenario
-    engine: Engine
+    engine: LabEngine
     image: str
     project: str
     workdir: Path
@@ -127,8 +149,15 @@ class Deployment:
         return ["-p", self.project, "-f", str(self.workdir / (file or self.scenario.deploy_file)), *args]
 
     def compose(self, *args: str, file: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        """Docker Compose v2 on this deployment, in its directory, against the lab's engine."""
+        """The scenario's Compose tool on this deployment, in its directory, against the lab's
+        engine: Docker Compose v2, or podman-compose driving the lab Podman's own CLI."""
         arguments = self.compose_args(*args, file=file)
+        if self.scenario.compose_tool == "podman-compose":
+            from lab.podmancompose import run as podman_compose
+
+            done = podman_compose(self.engine, arguments, cwd=self.workdir, env=self.env(), timeout=timeout)
+            self.log.append(f"$ podman-compose {' '.join(arguments)}\n{done.stdout}{done.stderr}")
+            return done
         done = composev2.run(arguments, cwd=self.workdir, env=self.env(), timeout=timeout)
         self.log.append(f"$ docker compose {' '.join(arguments)}\n{done.stdout}{done.stderr}")
         return done
@@ -231,14 +260,19 @@ class Deployment:
         return True
 
     def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
+        if self.scenario.compose_tool == "podman-compose":
+            from lab.podmancompose import down as podman_compose_down
+
+            podman_compose_down(self)
+        else:
+            self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
         _sweep(self.engine, self.project)
         if self.share is not None:
             self.share.unmount()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _sweep(engine: Engine, project: str) -> None:
+def _sweep(engine: LabEngine, project: str) -> None:
     """Remove whatever ``down`` left of the project (it never should; this is the safety net)."""
     import docker
 
@@ -254,9 +288,11 @@ def _sweep(engine: Engine, project: str) -> None:
         client.close()
 
 
-def up(engine: Engine, name: str, image: str, *, wait: float = 120) -> Deployment:
+def up(engine: LabEngine, name: str, image: str, *, wait: float = 120) -> Deployment:
     """Bring a scenario up and run its steps. The caller must call ``down()``, even on failure."""
     scenario = load(name)
+    if engine.name not in scenario.engines:
+        raise ScenarioError(f"scenario {name!r} runs on {', '.join(scenario.engines)}, not {engine.name}")
     project = f"lab-{name}-{uuid.uuid4().hex[:6]}"
     workdir = lab_dir() / "deployments" / project
     shutil.copytree(scenario.directory, workdir)
@@ -264,7 +300,12 @@ def up(engine: Engine, name: str, image: str, *, wait: float = 120) -> Deploymen
     try:
         if scenario.share != "none":
             deployment.share = Share.mount(workdir / "mnt", refuse_chown=scenario.share == "data-refuse-chown")
-        if scenario.comes_up_healthy:
+        if scenario.compose_tool == "podman-compose":
+            # podman-compose has no --wait (and would not honour service_healthy anyway).
+            done = deployment.compose("up", "-d", timeout=wait)
+            if done.returncode != 0:
+                raise ScenarioError(f"podman-compose up failed:\n{done.stdout}{done.stderr}")
+        elif scenario.comes_up_healthy:
             # --wait returns once every container runs and every health check passes, and fails
             # when one does not: the steps then act on a deployment that really came up.
             done = deployment.compose("up", "-d", "--wait", "--wait-timeout", str(int(wait)), timeout=wait + 30)

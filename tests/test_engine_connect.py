@@ -29,13 +29,30 @@ from tests.conftest import run_as_nobody, silent_unix_server
         pytest.param(None, {}, {"/home/op/.colima/default/docker.sock"}, "unix:///home/op/.colima/default/docker.sock",
                      "Colima's default socket", id="colima"),
         pytest.param(None, {"XDG_RUNTIME_DIR": "/run/user/1000"}, {"/run/user/1000/podman/podman.sock"},
-                     "unix:///run/user/1000/podman/podman.sock", "Podman's default socket", id="podman"),
+                     "unix:///run/user/1000/podman/podman.sock", "rootless Podman's default socket", id="podman-rootless"),
+        pytest.param(None, {"XDG_RUNTIME_DIR": "/run/user/0"}, {"/run/podman/podman.sock"},
+                     "unix:///run/podman/podman.sock", "rootful Podman's default socket", id="podman-rootful"),
+        pytest.param(None, {}, {"/run/podman/podman.sock", "/var/run/docker.sock"},
+                     "unix:///var/run/docker.sock", "Docker's default socket", id="docker-before-rootful-podman"),
         pytest.param(None, {}, set(), "unix:///var/run/docker.sock", "no engine socket found; Docker's default", id="none"),
     ],
 )  # fmt: skip
 def test_resolve(flag: str | None, environ: dict[str, str], existing: set[str], url: str, reason: str) -> None:
     endpoint = resolve(flag, environ, "/home/op", exists=lambda path: path in existing)
     assert (endpoint.url, endpoint.reason) == (url, reason)
+
+
+@pytest.mark.parametrize(
+    ("cause", "needles"),
+    [
+        pytest.param("no-socket", ("podman machine start", "systemctl --user start podman.socket"), id="no-socket"),
+        pytest.param("refused", ("podman machine start", "systemctl --user start podman.socket"), id="refused"),
+        pytest.param("timeout", ("podman machine stop && podman machine start",), id="timeout"),
+    ],
+)
+def test_unreachable_remedies_name_podman(cause: str, needles: tuple[str, ...]) -> None:
+    remedy = EngineUnreachable(Endpoint("unix:///run/podman/podman.sock", "x"), cause, "d").remedy
+    assert all(needle in remedy for needle in needles), remedy
 
 
 def test_resolve_reads_the_cli_context(tmp_path: Path) -> None:
@@ -156,3 +173,13 @@ def test_ssh_without_paramiko_says_what_to_install() -> None:
         assert "paramiko" in error.remedy
     else:
         pytest.skip("paramiko is installed here, so ssh:// is supported")
+
+
+def test_last_lines_keeps_the_tail_on_this_side() -> None:
+    import io
+
+    from doctor.engine.session import last_lines
+
+    stream = io.BufferedReader(io.BytesIO(b"".join(f"line {n}\n".encode() for n in range(10))))  # type: ignore[arg-type]
+    assert last_lines(stream, 3).read() == b"line 7\nline 8\nline 9\n"
+    assert stream.closed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 
 import pytest
 
@@ -154,3 +156,12 @@ def test_markdown_parses_as_commonmark_with_no_html(cli: object) -> None:
     assert any(f.startswith("--- a/compose.yaml") for f in fences)
     spans = [t.content for t in flat if t.type == "code_inline"]
     assert "finch vm start" in spans or "cultivate explain socket-host-path" in spans
+
+
+def test_the_compose_tool_is_in_every_header() -> None:
+    target = dataclasses.replace(TARGET, compose_tool="podman-compose 1.0.3")
+    buffer = io.StringIO()
+    render_terminal(make_console(buffer, "never"), target, FINDINGS)
+    assert "compose tool podman-compose 1.0.3" in buffer.getvalue()
+    assert "| Compose tool | podman-compose 1.0.3 |" in render_markdown(target, FINDINGS)
+    assert json.loads(render_json(target, FINDINGS))["target"]["compose_tool"] == "podman-compose 1.0.3"

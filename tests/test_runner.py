@@ -42,3 +42,16 @@ def test_findings_are_stamped_and_redacted() -> None:
     finding = run_checks(ctx, [make_check("leaky", leaky)])[0]  # type: ignore[list-item]
     assert finding.check == "leaky" and finding.duration_ms is not None
     assert "sekrit99" not in finding.title
+
+
+def test_checks_not_started_by_the_deadline_are_skipped() -> None:
+    ticks = iter([0.0, 1.0, 2.5, 9.0])  # the run starts at 0; the third check would start at 9 s
+
+    def fine(ctx: Context) -> Iterator[Finding]:
+        yield Finding("fine", Status.OK, "ran")
+
+    ctx = Context(Options(deadline=5.0), "linux", "test", None, {}, Redactor())
+    checks = [make_check(name, fine) for name in ("a", "b", "c")]
+    findings = run_checks(ctx, checks, clock=lambda: next(ticks))  # type: ignore[arg-type]
+    assert [(f.id, f.status) for f in findings] == [("fine", Status.OK), ("fine", Status.OK), ("c", Status.SKIP)]
+    assert "--deadline" in findings[-1].title

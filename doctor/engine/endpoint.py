@@ -27,8 +27,10 @@ def default_sockets(home: str, environ: Mapping[str, str]) -> list[tuple[str, st
         (f"{home}/.colima/default/docker.sock", "Colima"),
     ]
     if runtime_dir:
-        sockets.append((f"{runtime_dir}/podman/podman.sock", "Podman"))
+        sockets.append((f"{runtime_dir}/podman/podman.sock", "rootless Podman"))
     sockets.append(("/var/run/docker.sock", "Docker"))
+    # After Docker's: where both exist, the docker CLI (and so the operator) talks to Docker's.
+    sockets.append(("/run/podman/podman.sock", "rootful Podman"))
     return sockets
 
 

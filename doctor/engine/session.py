@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import collections
 import io
 import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from doctor.engine.composetool import is_oneoff
 from doctor.engine.endpoint import Endpoint
+from doctor.engine.pool import bounded_map
 from doctor.engine.runtime import Runtime, identify
 from doctor.engine.swarm import STACK_LABEL, current_containers
 
@@ -15,10 +18,10 @@ PROBE_LABEL = "dev.cultivate.doctor.probe"
 MINIMUM_API = "1.35"
 
 CAUSES = {
-    "no-socket": ("there is no engine socket at {where}", "Start the engine: `finch vm start`, Docker Desktop, `colima start`, or `systemctl start docker`; or point --docker-host/DOCKER_HOST at it."),
-    "permission": ("permission denied on {where}", "Run as a user in the engine's group (`sudo usermod -aG docker $USER`, then log in again), or with sudo."),
-    "refused": ("nothing accepts connections on {where}", "The socket is left over from an engine that stopped: start it again (`finch vm start`, Docker Desktop, `colima start`)."),
-    "timeout": ("the engine at {where} did not answer within the timeout", "The engine or its VM is hung or overloaded: restart it (`finch vm stop && finch vm start`, or restart Docker Desktop)."),
+    "no-socket": ("there is no engine socket at {where}", "Start the engine: `finch vm start`, Docker Desktop, `colima start`, `systemctl start docker`, or for Podman `podman machine start` (macOS, Windows), `systemctl --user start podman.socket` (rootless) or `systemctl start podman.socket` (rootful); or point --docker-host/DOCKER_HOST at it."),
+    "permission": ("permission denied on {where}", "Run as a user in the engine's group (`sudo usermod -aG docker $USER`, then log in again), or with sudo; rootless Podman's socket belongs to its user."),
+    "refused": ("nothing accepts connections on {where}", "The socket is left over from an engine that stopped: start it again (`finch vm start`, Docker Desktop, `colima start`, `podman machine start`, or `systemctl --user start podman.socket`)."),
+    "timeout": ("the engine at {where} did not answer within the timeout", "The engine or its VM is hung or overloaded: restart it (`finch vm stop && finch vm start`, `podman machine stop && podman machine start`, or restart Docker Desktop)."),
     "api-version": ("the engine refused the API version", "Upgrade the engine or the doctor; finch-daemon speaks API 1.35 to 1.43."),
     "ssh": ("ssh:// engines need the paramiko package", "pip install paramiko (docker-py's SSH support), or forward the socket with ssh -L."),
     "other": ("the engine at {where} could not be reached", "Check --docker-host / DOCKER_HOST and that the engine runs."),
@@ -73,10 +76,16 @@ class EngineSession:
         answer = self.client.api.volumes() or {}
         return [v for v in answer.get("Volumes") or [] if isinstance(v, dict)]
 
-    def project_containers(self, project: str) -> list[Any]:
+    def all_project_containers(self, project: str) -> list[Any]:
+        """Every container with the project's label, one-off containers of `compose run` included.
+        One list call, then the inspects on the bounded pool (docker-py's non-sparse list would
+        inspect them one after another)."""
         if project not in self._containers:
-            found = self.client.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})
-            self._containers[project] = [c for c in found if c.labels.get("com.docker.compose.project") == project]
+            found = self.client.containers.list(
+                all=True, sparse=True, filters={"label": f"com.docker.compose.project={project}"}
+            )
+            mine = [c for c in found if (c.attrs.get("Labels") or {}).get("com.docker.compose.project") == project]
+            self._containers[project] = [c for c in bounded_map(_inspected, mine) if c is not None]
             if not self._containers[project]:  # a Swarm stack: its task containers on this node
                 found = self.client.containers.list(all=True, filters={"label": f"{STACK_LABEL}={project}"})
                 self._containers[project] = current_containers(
@@ -84,22 +93,64 @@ class EngineSession:
                 )
         return self._containers[project]
 
+    def project_containers(self, project: str) -> list[Any]:
+        """The service containers: a one-off container (`compose run`) is not the service, and an
+        exited one is no sign that the service is down."""
+        return service_containers(self.all_project_containers(project))
+
+    def oneoff_containers(self, project: str) -> list[Any]:
+        return [c for c in self.all_project_containers(project) if is_oneoff(c.labels)]
+
     def log_stream(self, container: Any, *, tail: int, since: int | None) -> io.BufferedReader:
         """The container's log as a byte stream, read in large chunks. docker-py reads each
         multiplexed frame (one log line) with its own socket reads; demultiplexing megabyte
         chunks here is what keeps the scan close to `docker logs | grep` speed."""
         api = self.client.api
-        params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0, "tail": str(tail)}
+        # Podman 4.3 counts a partial write (k8s-file "P" record) as a line for `tail` and may
+        # return only its last part ("…: Operation not permitted" without "chown:"): read the
+        # whole log from Podman and keep the last ``tail`` lines here.
+        podman = self.runtime.name == "podman"
+        params: dict[str, Any] = {
+            "stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0, "tail": "all" if podman else str(tail),
+        }  # fmt: skip
         if since is not None:
             params["since"] = int(since)  # finch-daemon parses since as an integer
         response = api._get(api._url("/containers/{0}/logs", container.id), params=params, stream=True)
         api._raise_for_status(response)
         tty = bool((container.attrs.get("Config") or {}).get("Tty"))
         raw = _RawReader(response) if tty else _FrameReader(response)
-        return io.BufferedReader(raw, buffer_size=1024 * 1024)
+        stream: io.BufferedReader[Any] = io.BufferedReader(raw, buffer_size=1024 * 1024)
+        return last_lines(stream, tail) if podman else stream
 
     def close(self) -> None:
         self.client.close()
+
+
+def last_lines(stream: io.BufferedReader[Any], count: int) -> io.BufferedReader[Any]:
+    """The last ``count`` lines of ``stream`` (which is closed), held in memory: a tail kept on
+    this side for an engine whose own tail cannot be trusted."""
+    kept: collections.deque[bytes] = collections.deque(maxlen=count)
+    try:
+        for line in stream:
+            kept.append(line)
+    finally:
+        stream.close()
+    return io.BufferedReader(io.BytesIO(b"".join(kept)))
+
+
+def _inspected(container: Any) -> Any:
+    """The container with its full inspect, or None when it went away since the list."""
+    try:
+        container.reload()
+    except Exception as exc:
+        if type(exc).__name__ == "NotFound":
+            return None
+        raise
+    return container
+
+
+def service_containers(containers: list[Any]) -> list[Any]:
+    return [c for c in containers if not is_oneoff(c.labels)]
 
 
 class _RawReader(io.RawIOBase):

@@ -74,6 +74,7 @@ def report_dict(
             "os": target.os,
             "os_source": target.os_reason,
             "runtime": target.runtime,
+            "compose_tool": target.compose_tool,
             "project": target.project,
             "compose_files": list(target.compose_files),
             "project_directory": target.project_directory,

@@ -74,6 +74,7 @@ def render_markdown(
         ("Target OS", f"{target.os} ({target.os_reason})"),
         ("Runtime", target.runtime or "unknown (no engine checks)"),
         ("Stack" if target.stack else "Project", deployment_name(target).split(" ", 1)[1]),
+        ("Compose tool", target.compose_tool or "unknown (no project or engine)"),
         ("Compose files", ", ".join(target.compose_files) or "none"),
         ("Project directory", target.project_directory or ""),
         ("Volumes", ", ".join(f"{k} → {n}" for k, n in target.volumes) or "none"),

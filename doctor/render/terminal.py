@@ -107,6 +107,7 @@ def _header(out: _Printer, target: Target) -> None:
             (target.os, "bold"),
             f" ({target.os_reason}), runtime {runtime}, {kind} ",
             (name, "bold"),
+            f", compose tool {target.compose_tool}" if target.compose_tool else "",
         ),
         rest=INDENT,
     )

@@ -13,7 +13,7 @@ import pytest
 
 from checks.socket_probe import credentials
 from doctor.context import Options, build_context
-from doctor.probe import Credentials, ProbeResult, probe_socket
+from doctor.probe import Credentials, ProbeResult, ping_socket, probe_socket
 from tests.conftest import FIXTURES, run_as_nobody, silent_unix_server
 
 SUPERUSER = Credentials("postgres", "postgres")
@@ -118,3 +118,27 @@ def test_probe_credentials_come_from_the_client_url() -> None:
 def test_too_long_socket_dir_is_refused_before_connecting(shared_tmp: Path) -> None:
     result = probe_socket(str(shared_tmp / ("x" * 120)), 5432, SUPERUSER, timeout=2, limit=107)
     assert result.outcome == "too-long"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("state", "outcome"),
+    [
+        pytest.param("running", "answered", id="running"),
+        pytest.param("killed", "refused", id="stale-socket"),
+        pytest.param("never-started", "missing", id="no-socket"),
+    ],
+)
+def test_ping_asks_the_server_without_logging_in(pg_factory: object, state: str, outcome: str) -> None:
+    server = pg_factory()  # type: ignore[operator]
+    if state != "never-started":
+        server.start()
+    if state == "killed":
+        server.kill()
+    result = ping_socket(str(server.socket_dir), 5432, timeout=2, limit=107)
+    assert result.outcome == outcome, result
+
+
+def test_ping_of_a_server_that_never_answers_is_bounded(silent_server: Path) -> None:
+    result = ping_socket(str(silent_server), 5432, timeout=0.5, limit=107)
+    assert result.outcome == "timeout"

@@ -393,7 +393,13 @@ def test_doctor_takes_the_finch_code_path(
         if f["remedy"]
         for c in [*f["remedy"]["verify"], *(s["command"] for s in f["remedy"]["steps"])]
     ]
-    assert commands and all(c.split()[0] == "finch" for c in commands if c.split()[0] in ("finch", "docker")), commands
+    # Engine commands are Finch's; Compose commands are those of the tool that deployed the project,
+    # told from its labels: here Compose v2 through the proxy (nerdctl compose would give `finch compose`).
+    assert report["target"]["compose_tool"].startswith("docker compose 2."), report["target"]
+    engine_commands = [c for c in commands if not c.startswith("docker compose ")]
+    assert commands and all(c.split()[0] == "finch" for c in engine_commands if c.split()[0] in ("finch", "docker")), (
+        commands
+    )
     assert "finch volume inspect " + f"{finch_deployment.project}_db_socket" in commands
     asked = proxy.requests()[before:]
     logs = [r for r in asked if "/logs?" in r and "since=" in r]

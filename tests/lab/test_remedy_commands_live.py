@@ -28,6 +28,16 @@ SHIM = """#!/bin/sh
 if [ "$1" = compose ]; then shift; exec "$CULTIVATE_COMPOSE_BINARY" "$@"; fi
 exec "$CULTIVATE_DOCKER_CLI" "$@"
 """
+# On the Podman lab engine, `podman` is the real CLI on the engine's private storage; `docker
+# compose` stays Compose v2 (through DOCKER_HOST), as an operator runs it against Podman.
+PODMAN_SHIM = """#!/bin/sh
+exec "$CULTIVATE_PODMAN_CLI" $CULTIVATE_PODMAN_ARGS "$@"
+"""
+
+
+def cli(deployment: Deployment) -> str:
+    """The runtime command the doctor prints for this engine."""
+    return "podman" if deployment.engine.name == "podman" else "docker"
 
 
 def shell_env(deployment: Deployment, bindir: Path) -> dict[str, str]:
@@ -44,6 +54,14 @@ def shell_env(deployment: Deployment, bindir: Path) -> dict[str, str]:
         CULTIVATE_COMPOSE_BINARY=composev2.command()[0],
         CULTIVATE_DOCKER_CLI=str(docker),
     )
+    if deployment.engine.name == "podman":
+        podman = shutil.which("podman")
+        require(podman is not None, "the podman CLI is missing (apt-get install podman)")
+        shim = bindir / "podman"
+        shim.write_text(PODMAN_SHIM)
+        shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+        engine: Any = deployment.engine
+        env.update(CULTIVATE_PODMAN_CLI=str(podman), CULTIVATE_PODMAN_ARGS=" ".join(engine.global_args()))
     return env
 
 
@@ -94,12 +112,12 @@ def test_host_path_fix_then_verify_commands_in_order(deploy: Callable[[str], Dep
     fix = remedy(doctor(deployment, "--target-os", "macos"), "socket-host-path")
     volume = f"{deployment.project}_db_socket"
     assert fix["commands"][0].endswith(f"-p {deployment.project} up -d --force-recreate")
-    assert f"docker volume inspect {volume}" in fix["commands"]
+    assert f"{cli(deployment)} volume inspect {volume}" in fix["commands"]
     apply(deployment, fix["diff"])
     # The volume does not exist yet: Compose v2 makes it at `up`, the first command.
     outputs = run_in_order(deployment, fix["commands"], shell_env(deployment, tmp_path))
-    inspect = outputs[fix["commands"].index(f"docker volume inspect {volume}")]
-    assert f'"Name": "{volume}"' in inspect
+    inspect = outputs[fix["commands"].index(f"{cli(deployment)} volume inspect {volume}")]
+    assert f'"Name": "{volume}"' in inspect or f'"Name": "{volume}",' in inspect
     assert labels(deployment, volume)["com.docker.compose.project"] == deployment.project
     mounts = deployment.mounts("backend")
     assert mounts["/var/run/postgresql"]["Name"] == volume
@@ -136,7 +154,7 @@ def test_bind_device_volume_is_replaced_in_order(deploy: Callable[[str], Deploym
     bindir.mkdir()
     env = shell_env(deployment, bindir)
     # Deploy the bind-device volume for real: Compose keeps an existing volume, so replace it.
-    run_in_order(deployment, ["docker compose -p $P down", f"docker volume rm {volume}",
+    run_in_order(deployment, ["docker compose -p $P down", f"{cli(deployment)} volume rm {volume}",
                               "docker compose -p $P up -d --wait"], {**env, "P": deployment.project})  # fmt: skip
     assert labels(deployment, volume)["com.docker.compose.project"] == deployment.project
     fix = remedy(doctor(deployment, "--target-os", "macos"), "socket-volume-bind-device")

@@ -16,6 +16,7 @@ import yaml
 
 from lab.engine import Engine, alive, mounts_under
 from lab.scenarios import Deployment, load, names
+from tests.lab.conftest import ENGINES
 
 pytestmark = pytest.mark.lab
 
@@ -44,7 +45,11 @@ def check_expectations(deployment: Deployment) -> None:
         assert path.exists() == (expect["socket_file"] == "present"), (path, expect["socket_file"])
 
 
-@pytest.mark.parametrize("name", names())
+@pytest.mark.parametrize(
+    ("engine_and_image", "name"),
+    [pytest.param(engine, name, id=f"{engine}-{name}") for engine in ENGINES for name in names(engine)],
+    indirect=["engine_and_image"],
+)
 def test_scenario_reaches_its_state(deploy: Callable[[str], Deployment], name: str) -> None:
     check_expectations(deploy(name))
 
