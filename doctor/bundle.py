@@ -149,7 +149,8 @@ def _version() -> dict[str, str]:
 def _run(ctx: Context, command_line: str | None) -> dict[str, Any]:
     """How the run was made, so a reader can tell what the bundle covers (and --from-bundle how)."""
     options = {key: value for key, value in vars(ctx.options).items() if key != "tokens"}
-    options["project_directory"] = str(options["project_directory"])
+    if options["project_directory"] is not None:  # None: the folder of the first -f file, as Compose does
+        options["project_directory"] = str(options["project_directory"])
     return {"command_line": command_line, "options": json.loads(json.dumps(options, default=str))}
 
 
@@ -182,6 +183,11 @@ def write_bundle(
         for name, text in ctx.project.texts.items():
             where = f"compose/{name.lstrip('/')}"
             files[where] = redact_compose.compose_text(redactor, text, where, services)
+        for name, text in ctx.project.unloaded.items():
+            # Not YAML, so there is no structure to mask by: the free-text patterns and every
+            # known secret value still apply. Support needs the broken file most of all.
+            where = f"compose/{name.lstrip('/')}"
+            files[where] = redactor.text(text, where)
         model = redact_compose.model(redactor, effective_model(ctx.project), "effective-model.json")
         files["effective-model.json"] = json.dumps(model, indent=2, ensure_ascii=False) + "\n"
     files.update({name: redactor.text(text, name) for name, text in texts.items()})

@@ -116,7 +116,7 @@ class Context:
             runtime=self.engine.runtime.name if self.engine is not None else None,
             compose_tool=self.compose_tool.description if self.project is not None else None,
             project=project.name if project else None,
-            compose_files=tuple(project.texts or project.files) if project else (),
+            compose_files=tuple({**project.texts, **project.unloaded} or project.files) if project else (),
             project_directory=project.directory if project else str(self.options.project_directory or Path.cwd()),
             volumes=volumes,
             fingerprint=fingerprint(project, findings) if findings is not None else None,

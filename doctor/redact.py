@@ -175,11 +175,13 @@ class Redactor:
         lowered = value.lower()
         if lowered in COMMON_WORDS:
             return "an ordinary word"
-        for name, kind in self.protected:
+        # Never which name: "the project name plexhub" would give the password away in a report
+        # that travels with a ticket. The kind is left out too (there is one project name).
+        for name, _kind in self.protected:
             if value == name:
-                return f"the {kind} {name}"
+                return "one of this project's names or paths"
             if value in name:
-                return f"part of the {kind} {name}"
+                return "part of one of this project's names or paths"
         if len(value) < _MIN_VALUE_LENGTH:
             return "shorter than 4 characters"
         if value.isalpha() and value.islower() and len(value) < 12:
@@ -362,15 +364,18 @@ class Redactor:
         remedy = finding.remedy
         if remedy is not None:
             remedy = Remedy(
-                self.text(remedy.summary, where),
-                self.text(remedy.diff, where),
-                tuple(self.text(c, where) for c in remedy.commands),
+                printable(self.text(remedy.summary, where)),
+                self.text(remedy.diff, where),  # a diff keeps its bytes (\r of CRLF files) so it applies
+                tuple(printable(self.text(c, where)) for c in remedy.commands),
             )
         return dataclasses.replace(
             finding,
-            title=self.text(finding.title, where),
-            detail=self.text(finding.detail, where),
-            evidence=tuple(Evidence(self.text(e.source, where), self.text(e.text, where)) for e in finding.evidence),
+            title=printable(self.text(finding.title, where)),
+            detail=printable(self.text(finding.detail, where)),
+            evidence=tuple(
+                Evidence(printable(self.text(e.source, where)), printable(self.text(e.text, where)))
+                for e in finding.evidence
+            ),
             remedy=remedy,
         )
 
@@ -380,6 +385,15 @@ class Redactor:
             {"file": r.where, "kind": r.kind, "token": r.token, "count": r.count, "locations": r.locations}
             for r in self.redactions.values()
         ]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Control characters (a NUL from a file name, an escape sequence from a log) as ``\\xNN``:
+    a report must not carry bytes that end a C string or drive the reader's terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _lines(lines: list[int]) -> str:

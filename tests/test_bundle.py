@@ -102,3 +102,22 @@ def test_bundle_needs_a_tar_gz_name(cli: object, tmp_path: Path) -> None:
     result = cli("--project-directory", str(Path(__file__).parent / "fixtures" / "compose" / "guide-correct"),  # type: ignore[operator]
                  "--bundle", str(tmp_path / "x.zip"))  # fmt: skip
     assert result.code == 2 and ".tar.gz" in result.err
+
+
+def test_a_compose_file_that_is_not_yaml_is_still_in_the_bundle(cli: object, tmp_path: Path) -> None:
+    # Support needs the broken file most of all; with no structure to mask by, the patterns apply.
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    environment:\n"
+        "      DATABASE_URL: postgresql://app:Sup3r-s3cret@db/app\n    volumes: [unclosed\n"
+    )
+    bundle = tmp_path / "out" / "b.tar.gz"
+    bundle.parent.mkdir()
+    result = cli("--project-directory", str(tmp_path), "--offline", "--bundle", str(bundle))  # type: ignore[operator]
+    assert result.code == 1
+    with tarfile.open(bundle) as archive:
+        names = [m.name for m in archive.getmembers()]
+        copy = next(n for n in names if n.endswith("compose/compose.yaml"))
+        member = archive.extractfile(copy)
+        assert member is not None
+        text = member.read().decode()
+    assert "volumes: [unclosed" in text and "Sup3r-s3cret" not in text

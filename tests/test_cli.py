@@ -210,3 +210,16 @@ def test_an_internal_error_is_one_paragraph_not_a_traceback(cli: object, monkeyp
     assert result.code == 2
     assert "internal error: RuntimeError: simulated bug" in result.err
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
+def test_control_characters_never_reach_a_report(cli: object, tmp_path: Path, output_format: str) -> None:
+    # A NUL in an env_file name (and an escape sequence in a path) is shown escaped, never raw.
+    (tmp_path / "compose.yaml").write_text(
+        'services:\n  db:\n    image: postgres:16\n    env_file: "\\0"\n'
+        '    volumes:\n      - "./s\\e[31m:/var/run/postgresql"\n'
+    )
+    result = cli("--project-directory", str(tmp_path), "--offline", "--format", output_format)  # type: ignore[operator]
+    assert result.code == 1
+    assert "\x00" not in result.out and "\x1b" not in result.out
+    assert "\\x00" in result.out.replace("\\\\", "\\")

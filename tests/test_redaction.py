@@ -364,6 +364,8 @@ def test_weak_password_never_masks_names_and_is_reported(cli: object, tmp_path: 
     assert "/var/run/[redacted]" not in text
     weak = [f for f in report["findings"] if f["id"] == "weak-secret"]
     assert weak and weak[0]["status"] == "info" and "POSTGRES_PASSWORD" in weak[0]["title"]
+    # The finding never says which name: that would give the password away.
+    assert not weak[0]["title"].endswith(kept) and f"name {kept}" not in weak[0]["title"]
     assert f"POSTGRES_PASSWORD: {password}" not in text  # still masked at its own position
     diff = next(f for f in report["findings"] if f["id"] == "socket-host-path")["remedy"]["diff"]
     assert "/var/run/postgresql" in diff

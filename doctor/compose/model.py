@@ -120,6 +120,8 @@ class ComposeProject:
     missing_required: list[tuple[str, str, Origin]] = field(default_factory=list)
     unset_variables: list[tuple[str, Origin]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # file -> text as read
+    # Files read but not valid YAML: kept only so a support bundle still carries them (redacted).
+    unloaded: dict[str, str] = field(default_factory=dict)
     top_volumes_line: dict[str, int] = field(default_factory=dict)  # file -> line of volumes:
     not_followed: list[tuple[str, Origin]] = field(default_factory=list)  # (what, where): remote include/extends
     inactive_services: list[str] = field(default_factory=list)  # behind a profile that is not active

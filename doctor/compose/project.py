@@ -125,9 +125,14 @@ class _Loader:
         display = _display(path, self.root)
         try:
             text = read_text(path)
+        except YamlProblem as exc:
+            project.problems.append(ComposeProblem(Origin(display, exc.line), "", exc.message))
+            return None
+        try:
             loaded = load_yaml(text)
         except YamlProblem as exc:
             project.problems.append(ComposeProblem(Origin(display, exc.line), "", exc.message))
+            project.unloaded[display] = text
             return None
         project.texts[display] = text
         raw = copy.deepcopy(loaded.data)

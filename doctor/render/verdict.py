@@ -62,4 +62,4 @@ def _reason(title: str) -> str:
     reason = re.sub(r"\s*\([^()]*\)$", "", title)  # "(see engine)", "(the engine's volumes are…)"
     # Lower only the doctor's own sentence starts ("The engine…" → "the engine…"); a name keeps its case.
     word = reason.split(" ", 1)[0]
-    return reason[:1].lower() + reason[1:] if word in ("The", "No", "Engine", "Nothing", "A", "An") else reason
+    return reason[:1].lower() + reason[1:] if word in ("The", "No", "Not", "Engine", "Nothing", "A", "An") else reason
