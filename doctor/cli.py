@@ -453,14 +453,9 @@ def run_doctor(args: argparse.Namespace) -> int:
             return _usage(str(exc))
         size = Path(args.bundle).stat().st_size
         print(f"cultivate doctor: wrote the bundle {args.bundle} ({_size(size)})", file=sys.stderr)
-    report = render(args, ctx.target(findings), findings, fix, command_line(args, ctx))
-    if args.output:
-        try:
-            write_report(Path(args.output), report)
-        except WriteRefused as exc:
-            return _usage(str(exc))
-    elif report:
-        sys.stdout.write(report)
+    refused = _emit(args, render(args, ctx.target(findings), findings, fix, command_line(args, ctx)))
+    if refused is not None:
+        return refused
     if fix is not None and fix.failed:
         return _usage(fix.message)
     return exit_code(findings, strict=args.strict)
@@ -521,7 +516,14 @@ def from_bundle(args: argparse.Namespace) -> int:
             f"recorded, because the re-run differed (a variable not in the bundle?): {', '.join(again.differed)}"
         )
     print(f"cultivate doctor: re-read {args.from_bundle}; " + "; ".join(parts), file=sys.stderr)
-    report = render(args, again.target, findings, None, None)
+    refused = _emit(args, render(args, again.target, findings, None, None))
+    if refused is not None:
+        return refused
+    return exit_code(findings, strict=args.strict)
+
+
+def _emit(args: argparse.Namespace, report: str) -> int | None:
+    """The report to -o or stdout; the usage exit code when -o is refused, else None."""
     if args.output:
         try:
             write_report(Path(args.output), report)
@@ -529,7 +531,7 @@ def from_bundle(args: argparse.Namespace) -> int:
             return _usage(str(exc))
     elif report:
         sys.stdout.write(report)
-    return exit_code(findings, strict=args.strict)
+    return None
 
 
 def command_line(args: argparse.Namespace, ctx: Context) -> str:

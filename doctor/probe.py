@@ -66,24 +66,10 @@ def ping_socket(directory: str, port: int, *, timeout: float, limit: int) -> Pro
     found = _inspect(directory, path)
     if found is not None:
         return found
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
     started = time.perf_counter()
-    try:
-        sock.connect(path)
-        sock.sendall(SSL_REQUEST)
-        answer = sock.recv(1)
-    except ConnectionRefusedError:
-        return ProbeResult("refused", path, "a socket file exists but nothing listens on it")
-    except PermissionError:
-        return ProbeResult("permission", path, "no permission to connect to the socket")
-    except TimeoutError:
-        return ProbeResult("timeout", path, f"no answer within {timeout:g} s")
-    except OSError as exc:
-        outcome = "missing" if exc.errno == errno.ENOENT else "failed"
-        return ProbeResult(outcome, path, exc.strerror or str(exc))
-    finally:
-        sock.close()
+    answer = _connect(path, timeout, SSL_REQUEST)
+    if isinstance(answer, ProbeResult):
+        return answer
     if answer in (b"S", b"N"):
         return ProbeResult(
             "answered", path, "PostgreSQL answered", "", round((time.perf_counter() - started) * 1000, 2)
@@ -111,22 +97,33 @@ def _inspect(directory: str, path: str) -> ProbeResult | None:
 
 
 def _raw_connect(path: str, timeout: float) -> ProbeResult | None:
+    answer = _connect(path, timeout)
+    return answer if isinstance(answer, ProbeResult) else None
+
+
+def _connect(path: str, timeout: float, request: bytes = b"") -> ProbeResult | bytes:
+    """Connect to the socket, and with ``request`` send it and read one byte back; what went
+    wrong as a ProbeResult, else the byte (empty without a request)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect(path)
+        if not request:
+            return b""
+        sock.sendall(request)
+        return sock.recv(1)
     except ConnectionRefusedError:
         return ProbeResult("refused", path, "a socket file exists but nothing listens on it")
     except PermissionError:
         return ProbeResult("permission", path, "no permission to connect to the socket")
     except TimeoutError:
-        return ProbeResult("timeout", path, f"connecting took longer than {timeout:g} s")
+        waited = "no answer within" if request else "connecting took longer than"
+        return ProbeResult("timeout", path, f"{waited} {timeout:g} s")
     except OSError as exc:
         outcome = "missing" if exc.errno == errno.ENOENT else "failed"
         return ProbeResult(outcome, path, exc.strerror or str(exc))
     finally:
         sock.close()
-    return None
 
 
 def _psycopg_connect(directory: str, port: int, credentials: Credentials, timeout: float, path: str) -> ProbeResult:
