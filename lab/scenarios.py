@@ -293,16 +293,19 @@ class Deployment:
         return True
 
     def down(self) -> None:
-        if self.scenario.compose_tool == "podman-compose":
-            from lab.podmancompose import down as podman_compose_down
+        try:
+            if self.scenario.compose_tool == "podman-compose":
+                from lab.podmancompose import down as podman_compose_down
 
-            podman_compose_down(self)
-        else:
-            self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
-        _sweep(self.engine, self.project)
-        if self.share is not None:
-            self.share.unmount()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+                podman_compose_down(self)
+            else:
+                self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
+            _sweep(self.engine, self.project)
+        finally:
+            # Even when down or the sweep fails: a share left mounted would outlive the lab.
+            if self.share is not None:
+                self.share.unmount()
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _sweep(engine: LabEngine, project: str) -> None:
