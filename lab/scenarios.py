@@ -5,6 +5,7 @@ its volumes."""
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 import yaml
 
 from lab import REPO, ROOT, composev2, lab_dir
+from lab.sshfs import ShareError, SshfsShare
 
 SCENARIOS = ROOT / "scenarios"
 SOCKET_FILE = ".s.PGSQL.5432"
@@ -91,16 +93,24 @@ def load(name: str) -> Scenario:
     return Scenario(name, directory, yaml.safe_load((directory / "scenario.yaml").read_text()))
 
 
+# The `share:` values whose share holds the socket directory: the server's socket file is then
+# looked for in the share's source.
+SOCKET_SHARES = ("socket", "sshfs-socket")
+SSHFS_OWNER = "nobody"  # sftp-server runs as the folder's unprivileged owner, as the Mac user does
+
+
 @dataclass
 class Share:
-    """A FUSE host share mounted for one deployment (see lab/hostshare.py)."""
+    """A FUSE host share mounted for one deployment: the 9p-like one of lab/hostshare.py, or the
+    real reverse-sshfs one of lab/sshfs.py (``sshfs`` set, ``process`` None)."""
 
     source: Path
     mountpoint: Path
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None
+    sshfs: SshfsShare | None = None
 
     @classmethod
-    def mount(cls, root: Path, *, refuse_chown: bool) -> Share:
+    def mount(cls, root: Path, *, refuse_chown: bool = False, sshfs: bool = False) -> Share:
         source, mountpoint = root / "share-source", root / "share"
         source.mkdir(parents=True)
         mountpoint.mkdir()
@@ -108,6 +118,8 @@ class Share:
         for sub in ("socket", "data"):
             (source / sub).mkdir()
             (source / sub).chmod(0o777)
+        if sshfs:
+            return cls._mount_sshfs(source, mountpoint)
         args = [sys.executable, "-m", "lab.hostshare", str(source), str(mountpoint)]
         if refuse_chown:
             args.append("--refuse-chown")
@@ -120,8 +132,29 @@ class Share:
             time.sleep(0.05)
         return cls(source, mountpoint, process)
 
+    @classmethod
+    def _mount_sshfs(cls, source: Path, mountpoint: Path) -> Share:
+        # The folder belongs to an unprivileged user, as a Mac folder belongs to the Mac user, so
+        # sftp-server runs as that user and refuses chown; every parent must let that user through.
+        owner = pwd.getpwnam(SSHFS_OWNER)
+        for path in (source, source / "socket", source / "data"):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+        for parent in source.parents:
+            if parent.stat().st_mode & 0o001 == 0:
+                raise ScenarioError(f"{parent} does not let {SSHFS_OWNER} through; the reverse-sshfs share needs o+x")
+        try:
+            share = SshfsShare.mount(source, mountpoint)
+        except ShareError as exc:
+            raise ScenarioError(f"the reverse-sshfs share did not mount: {exc}") from None
+        return cls(source, mountpoint, None, share)
+
     def unmount(self) -> None:
+        if self.sshfs is not None:
+            self.sshfs.unmount()
+            return
         subprocess.run(["fusermount3", "-u", "-z", str(self.mountpoint)], check=False, capture_output=True)
+        if self.process is None:
+            return
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -196,7 +229,7 @@ class Deployment:
 
     def socket_path(self) -> Path | None:
         """Where the server's socket file lives on this machine, whatever holds the directory."""
-        if self.scenario.share == "socket" and self.share is not None:
+        if self.scenario.share in SOCKET_SHARES and self.share is not None:
             return self.share.source / "socket" / SOCKET_FILE
         container = self.container("database")
         if container is None:
@@ -260,16 +293,19 @@ class Deployment:
         return True
 
     def down(self) -> None:
-        if self.scenario.compose_tool == "podman-compose":
-            from lab.podmancompose import down as podman_compose_down
+        try:
+            if self.scenario.compose_tool == "podman-compose":
+                from lab.podmancompose import down as podman_compose_down
 
-            podman_compose_down(self)
-        else:
-            self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
-        _sweep(self.engine, self.project)
-        if self.share is not None:
-            self.share.unmount()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+                podman_compose_down(self)
+            else:
+                self.compose("down", "--volumes", "--remove-orphans", "--timeout", "2")
+            _sweep(self.engine, self.project)
+        finally:
+            # Even when down or the sweep fails: a share left mounted would outlive the lab.
+            if self.share is not None:
+                self.share.unmount()
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _sweep(engine: LabEngine, project: str) -> None:
@@ -299,7 +335,11 @@ def up(engine: LabEngine, name: str, image: str, *, wait: float = 120) -> Deploy
     deployment = Deployment(scenario, engine, image, project, workdir)
     try:
         if scenario.share != "none":
-            deployment.share = Share.mount(workdir / "mnt", refuse_chown=scenario.share == "data-refuse-chown")
+            deployment.share = Share.mount(
+                workdir / "mnt",
+                refuse_chown=scenario.share == "data-refuse-chown",
+                sshfs=scenario.share.startswith("sshfs-"),
+            )
         if scenario.compose_tool == "podman-compose":
             # podman-compose has no --wait (and would not honour service_healthy anyway).
             done = deployment.compose("up", "-d", timeout=wait)

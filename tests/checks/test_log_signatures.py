@@ -283,6 +283,12 @@ QUOTED = [
         "chown",
         id="podman-chown",
     ),
+    pytest.param(
+        "chown: changing ownership of '/var/run/postgresql-data/base': Permission denied",
+        DATA_DIR,
+        "chown",
+        id="data-under-run-postgresql-like-name",
+    ),
     pytest.param("chmod: /var/lib/postgresql/data: Operation not permitted", DATA_DIR, "chmod", id="apple-chmod"),
     pytest.param(
         'initdb: error: could not change permissions of directory "/var/lib/postgresql/data": Operation not permitted',
@@ -326,6 +332,9 @@ def test_quoted_lines_are_classified(line: str, finding: str, cause: str) -> Non
         pytest.param("LOG:  database system is ready to accept connections", id="ready"),
         pytest.param("[ERROR] something [bold]unrelated[/bold]", id="markup-like"),
         pytest.param("", id="empty"),
+        # The refused chown of the socket directory on reverse-sshfs is not a data-directory problem.
+        pytest.param("chown: changing ownership of '/var/run/postgresql': Permission denied", id="socket-dir-chown"),
+        pytest.param("chown: /run/postgresql/x: Operation not permitted", id="socket-dir-chown-short"),
     ],
 )
 def test_ordinary_lines_are_not_signatures(line: str) -> None:

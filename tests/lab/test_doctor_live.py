@@ -64,6 +64,11 @@ EXPECTED = [
                  "socket-volume-mismatch", id="drift"),
     pytest.param("data-share-chown", {"log-data-dir-permissions", "container-not-running"}, "log-data-dir-permissions",
                  id="data-share-chown"),
+    pytest.param("sshfs-socket", {"socket-host-path", "log-socket-create-failed", "container-not-running",
+                                  "log-backend-cannot-connect", "socket-vantage"}, "socket-host-path",
+                 id="sshfs-socket"),
+    pytest.param("sshfs-data-chown", {"log-data-dir-permissions", "container-not-running"},
+                 "log-data-dir-permissions", id="sshfs-data-chown"),
 ]  # fmt: skip
 
 
@@ -105,6 +110,29 @@ def test_guide_failure_chain_and_cause(deploy: Callable[[str], Deployment]) -> N
     evidence = found["log-socket-create-failed"][0]["evidence"]
     assert all(e["source"].startswith(report["target"]["project"]) for e in evidence)
     assert any("2026" in e["text"] or "T" in e["text"][:30] for e in evidence)
+
+
+@pytest.mark.parametrize(
+    ("name", "finding", "cause", "statement", "absent"),
+    [
+        # The entrypoint's refused chown of the socket directory is not a data-directory problem.
+        pytest.param("sshfs-socket", "log-socket-create-failed", "reverse-sshfs",
+                     "bind() is refused on a reverse-sshfs host share", "log-data-dir-permissions", id="socket"),
+        pytest.param("sshfs-data-chown", "log-data-dir-permissions", "chown",
+                     "chown of the data directory was refused", "log-socket-create-failed", id="data"),
+    ],
+)  # fmt: skip
+def test_reverse_sshfs_cause_is_named(
+    deploy: Callable[[str], Deployment], name: str, finding: str, cause: str, statement: str, absent: str
+) -> None:
+    """On the real reverse-sshfs share the root cause names what the share refused, and only that."""
+    deployment = deploy(name)
+    report = doctor(deployment, "--target-os", "macos")
+    assert absent not in by_id(report), by_id(report).get(absent)
+    assert by_id(report)[finding][0]["detail"].startswith(f"Cause ({cause})")
+    root = report["root_cause"]
+    assert statement in root["statement"], root
+    assert finding in root["findings"], root
 
 
 @pytest.mark.parametrize(("name", "cause"), [("db-killed", "econnrefused"), ("db-stopped", "enoent")])
