@@ -52,7 +52,7 @@ def test_remedies_use_podman_compose_on_its_deployment(deploy: Callable[[str], D
     assert deployment.wait_for({"database": {"state": "exited"}}, timeout=30)
     report = doctor(deployment)
     (stopped,) = by_id(report)["container-not-running"]
-    assert stopped["remedy"]["commands"][0] == f"podman-compose -p {deployment.project} up -d database"
+    assert stopped["remedy"]["steps"][0]["command"] == f"podman-compose -p {deployment.project} up -d database"
     assert report["root_cause"]["next_step"].startswith("Restart database (`podman-compose")
     assert "stale socket" in report["root_cause"]["next_step"]
 
