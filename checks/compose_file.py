@@ -122,7 +122,7 @@ def find_unreadable_confs(project: ComposeProject) -> Iterator[Finding]:
             (Evidence(str(dotenv), reason),),
         )
     for service in project.services.values():
-        for source, why in unreadable_confs(service):
+        for source, why in unreadable_confs(service, project.conf_files):
             yield Finding(
                 UNREADABLE,
                 Status.INFO,

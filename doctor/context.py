@@ -21,7 +21,7 @@ from doctor.engine.session import EngineSession, EngineUnreachable, connect
 from doctor.engine.swarm import Stack, read_stack
 from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target
-from doctor.postgres import client_targets
+from doctor.postgres import client_targets, read_conf_files
 from doctor.redact import Redactor
 from doctor.redact_compose import compose_text, mask_value, top_level_names
 
@@ -160,6 +160,8 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
             )
         except FileNotFound as exc:
             raise UsageError(str(exc)) from None
+        if project is not None:
+            project.conf_files = read_conf_files(project)
         if project is None and not options.log_files and not options.socket_dir:
             names = ", ".join(DEFAULT_NAMES)
             raise UsageError(

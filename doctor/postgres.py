@@ -4,12 +4,13 @@ where it puts its socket, and where each client looks for it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from doctor import safeio
-from doctor.compose.model import ComposeProject, Service, canonical_dir
+from doctor.compose.model import ComposeProject, ConfFile, MountType, Service, canonical_dir
 
 DEFAULT_SOCKET_DIR = "/var/run/postgresql"
 DEFAULT_PORT = 5432
@@ -67,29 +68,51 @@ def database_services(project: ComposeProject) -> list[Service]:
     return [s for s in project.services.values() if is_database(s)]
 
 
-def server_settings(service: Service, project_dir: str) -> dict[str, str]:
+def read_conf_files(project: ComposeProject) -> dict[str, ConfFile]:
+    """Every bind-mounted ``*.conf`` of the project, read once while the project loads; what
+    the doctor judges afterwards takes these as data and never reads the disk again."""
+    found: dict[str, ConfFile] = {}
+    for service in project.services.values():
+        for source in _conf_sources(service):
+            if source not in found:
+                found[source] = _read_conf_file(source)
+    return found
+
+
+def _conf_sources(service: Service) -> list[str]:
+    return [m.source for m in service.mounts if m.type == MountType.BIND and m.source and m.target.endswith(".conf")]
+
+
+def _read_conf_file(source: str) -> ConfFile:
+    reason = safeio.problem(source) or safeio.too_large(source, CONF_MAX_BYTES)
+    if reason is None:
+        return ConfFile(_read_conf(Path(source)))
+    return ConfFile(problem=None if reason.endswith("No such file or directory") else reason)
+
+
+def server_settings(service: Service, confs: Mapping[str, ConfFile]) -> dict[str, str]:
     """unix_socket_directories and port from a bind-mounted postgresql.conf, then ``command``."""
     settings: dict[str, str] = {}
-    for mount in service.mounts:
-        if mount.type == "bind" and mount.source and mount.target.endswith(".conf"):
-            settings.update(_read_conf(Path(mount.source)))
+    for source in _conf_sources(service):
+        conf = confs.get(source)
+        if conf is not None:
+            settings.update(conf.settings)
     settings.update(_command_settings(service.command))
     return settings
 
 
-def unreadable_confs(service: Service) -> list[tuple[str, str]]:
-    """Bind-mounted ``*.conf`` files that are not read, with why (a FIFO, a device, too large)."""
+def unreadable_confs(service: Service, confs: Mapping[str, ConfFile]) -> list[tuple[str, str]]:
+    """Bind-mounted ``*.conf`` files that were not read, with why (a FIFO, a device, too large)."""
     found = []
-    for mount in service.mounts:
-        if mount.type == "bind" and mount.source and mount.target.endswith(".conf"):
-            reason = safeio.problem(mount.source) or safeio.too_large(mount.source, CONF_MAX_BYTES)
-            if reason is not None and not reason.endswith("No such file or directory"):
-                found.append((mount.source, reason))
+    for source in _conf_sources(service):
+        conf = confs.get(source)
+        if conf is not None and conf.problem is not None:
+            found.append((source, conf.problem))
     return found
 
 
-def socket_dirs(service: Service, project_dir: str) -> SocketDirs:
-    settings = server_settings(service, project_dir)
+def socket_dirs(service: Service, confs: Mapping[str, ConfFile]) -> SocketDirs:
+    settings = server_settings(service, confs)
     value = settings.get("unix_socket_directories")
     if value is None:
         return SocketDirs((DEFAULT_SOCKET_DIR,), "the image's default")
@@ -97,8 +120,8 @@ def socket_dirs(service: Service, project_dir: str) -> SocketDirs:
     return SocketDirs(dirs, settings.get("_source", "command"))
 
 
-def server_port(service: Service, project_dir: str) -> int:
-    value = server_settings(service, project_dir).get("port") or service.env("PGPORT")
+def server_port(service: Service, confs: Mapping[str, ConfFile]) -> int:
+    value = server_settings(service, confs).get("port") or service.env("PGPORT")
     try:
         return int(value) if value else DEFAULT_PORT
     except ValueError:

@@ -38,8 +38,8 @@ class Sharing:
 def server_uses(project: ComposeProject) -> list[SocketUse]:
     uses = []
     for service in database_services(project):
-        port = server_port(service, project.directory)
-        for directory in socket_dirs(service, project.directory).dirs:
+        port = server_port(service, project.conf_files)
+        for directory in socket_dirs(service, project.conf_files).dirs:
             uses.append(SocketUse(service, "server", directory, port, service.mount_covering(directory)))
     return uses
 

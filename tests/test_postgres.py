@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from doctor.compose.model import EnvValue, Mount, Origin, Service, canonical_dir
-from doctor.postgres import data_dir, is_database, parse_libpq_target, server_port, socket_dirs
+from doctor.compose.model import ComposeProject, EnvValue, Mount, MountType, Origin, Service, canonical_dir
+from doctor.postgres import data_dir, is_database, parse_libpq_target, read_conf_files, server_port, socket_dirs
 
 HERE = Origin("compose.yaml", 1)
 
@@ -20,7 +20,7 @@ def service(
 
 
 def bind(source: str, target: str) -> Mount:
-    return Mount("bind", source, target, False, f"{source}:{target}", f"{source}:{target}", HERE)
+    return Mount(MountType.BIND, source, target, False, f"{source}:{target}", f"{source}:{target}", HERE)
 
 
 @pytest.mark.parametrize(
@@ -64,29 +64,34 @@ def test_is_database(svc: Service, expected: bool) -> None:
     ],
 )
 def test_socket_dirs_from_command(command: tuple[str, ...], dirs: tuple[str, ...]) -> None:
-    assert socket_dirs(service("postgres", command), "/p").dirs == dirs
+    assert socket_dirs(service("postgres", command), {}).dirs == dirs
 
 
 def test_socket_dirs_and_port_from_a_mounted_conf(tmp_path: Path) -> None:
     conf = tmp_path / "postgresql.conf"
     conf.write_text("# custom\nunix_socket_directories = '/sockets'   # shared\nport = 6543\n")
     svc = service("postgres", mounts=[bind(str(conf), "/etc/postgresql/postgresql.conf")])
-    found = socket_dirs(svc, str(tmp_path))
+    confs = read_conf_files(ComposeProject("p", "test", str(tmp_path), ["compose.yaml"], services={"s": svc}))
+    conf.unlink()  # read once, while the project loaded: judging it reads the disk no more
+    found = socket_dirs(svc, confs)
     assert found.dirs == ("/sockets",)
     assert found.source.startswith("postgresql.conf")
-    assert server_port(svc, str(tmp_path)) == 6543
+    assert server_port(svc, confs) == 6543
 
 
 def test_command_overrides_the_conf(tmp_path: Path) -> None:
     conf = tmp_path / "postgresql.conf"
     conf.write_text("unix_socket_directories = '/from-conf'\n")
     svc = service("postgres", ("postgres", "-k", "/from-command"), mounts=[bind(str(conf), "/etc/pg.conf")])
-    assert socket_dirs(svc, str(tmp_path)).dirs == ("/from-command",)
+    confs = read_conf_files(ComposeProject("p", "test", str(tmp_path), ["compose.yaml"], services={"s": svc}))
+    assert socket_dirs(svc, confs).dirs == ("/from-command",)
 
 
 def test_a_conf_that_is_not_on_disk_is_ignored() -> None:
     svc = service("postgres", mounts=[bind("/nowhere/postgresql.conf", "/etc/postgresql/postgresql.conf")])
-    assert socket_dirs(svc, "/p").dirs == ("/var/run/postgresql",)
+    confs = read_conf_files(ComposeProject("p", "test", "/p", ["compose.yaml"], services={"s": svc}))
+    assert confs["/nowhere/postgresql.conf"].problem is None  # missing is not "unreadable"
+    assert socket_dirs(svc, confs).dirs == ("/var/run/postgresql",)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ written, so findings can point at ``file:line``."""
 
 from __future__ import annotations
 
+import enum
 import posixpath
 from dataclasses import dataclass, field
 
@@ -16,11 +17,25 @@ class Origin:
         return self.file if self.line is None else f"{self.file}:{self.line}"
 
 
+class MountType(str, enum.Enum):
+    """What a mount is, as Compose's long syntax names it. A str-enum: it equals its value."""
+
+    BIND = "bind"
+    VOLUME = "volume"
+    TMPFS = "tmpfs"
+    NPIPE = "npipe"
+    CLUSTER = "cluster"
+    IMAGE = "image"
+
+    def __str__(self) -> str:  # the value in f-strings and str(), on every Python version
+        return self.value
+
+
 @dataclass(frozen=True)
 class Mount:
     """One entry of a service's ``volumes:``."""
 
-    type: str  # "bind" | "volume" | "tmpfs"
+    type: MountType
     source: str | None  # absolute host path for binds, the volume key for volumes
     target: str
     read_only: bool
@@ -52,6 +67,16 @@ class VolumeDecl:
         options = {k.lower(): str(v) for k, v in self.driver_opts.items()}
         binds = "bind" in options.get("o", "").split(",") or options.get("type") == "none"
         return binds and bool(options.get("device"))
+
+
+@dataclass(frozen=True)
+class ConfFile:
+    """A bind-mounted ``*.conf`` as read once, when the project loaded: the settings the doctor
+    takes from it, or why it was not read (a FIFO, a device, too large). A file that does not
+    exist has neither."""
+
+    settings: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +150,9 @@ class ComposeProject:
     top_volumes_line: dict[str, int] = field(default_factory=dict)  # file -> line of volumes:
     not_followed: list[tuple[str, Origin]] = field(default_factory=list)  # (what, where): remote include/extends
     inactive_services: list[str] = field(default_factory=list)  # behind a profile that is not active
+    # Host path -> the bind-mounted ``*.conf`` there, read once by doctor.postgres.read_conf_files
+    # (build_context does), so that what is judged from the files never reads the disk again.
+    conf_files: dict[str, ConfFile] = field(default_factory=dict)
 
     @property
     def readable(self) -> bool:

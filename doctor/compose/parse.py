@@ -12,6 +12,7 @@ from doctor.compose.model import (
     ComposeProblem,
     EnvValue,
     Mount,
+    MountType,
     Origin,
     Service,
     is_host_path,
@@ -309,7 +310,7 @@ class FileParser:
             read_only = "ro" in options.split(",")
             written = self.raw_at(where)
             written = written if isinstance(written, str) else item
-            mounts.append(Mount("tmpfs", None, target, read_only, written, item, self.origin(where), i))
+            mounts.append(Mount(MountType.TMPFS, None, target, read_only, written, item, self.origin(where), i))
         return mounts
 
     def depends_on(self, value: Any, path: PathKey) -> dict[str, str]:
@@ -366,11 +367,11 @@ class FileParser:
         read_only = "ro" in mode.split(",")
         origin, clean = self.origin(where), clean_path(target)  # Compose prints /a/b/ as /a/b
         if source is None or source == "":
-            return Mount("volume", None, clean, read_only, written, entry, origin, index, target)
+            return Mount(MountType.VOLUME, None, clean, read_only, written, entry, origin, index, target)
         if is_host_path(source):
             host = self.host_path(source)
-            return Mount("bind", host, clean, read_only, written, entry, origin, index, target)
-        return Mount("volume", source, clean, read_only, written, entry, origin, index, target)
+            return Mount(MountType.BIND, host, clean, read_only, written, entry, origin, index, target)
+        return Mount(MountType.VOLUME, source, clean, read_only, written, entry, origin, index, target)
 
     def long_mount(self, entry: dict[str, Any], where: PathKey, index: int) -> Mount | None:
         kind = entry.get("type", "volume")
@@ -394,7 +395,7 @@ class FileParser:
         read_only = bool(entry.get("read_only", False))
         origin = self.origin(where)
         return Mount(
-            str(kind), source or None, clean_path(target), read_only, written, resolved, origin, index, target, True
+            MountType(kind), source or None, clean_path(target), read_only, written, resolved, origin, index, target, True
         )
 
     def host_path(self, source: str) -> str:
