@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import mount_evidence, requires_project
-from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject, Mount, Service
 from doctor.context import Context
 from doctor.models import Finding, Remedy, Status
+from doctor.plan import DATA_VOLUME, plan_for
 from doctor.postgres import data_dir, database_services
 from doctor.remedies import data_move_commands
 
 ID = "data-volume-strategy"
 SUMMARY = "The data directory is a named volume on macOS (a host path is fine on Linux)"
-DATA_VOLUME = "db_data"
 
 
 def find_data_mounts(project: ComposeProject) -> list[tuple[Service, str, Mount | None]]:
@@ -55,12 +54,7 @@ def data_finding(
         )
     engine_name = project.engine_volume_name(DATA_VOLUME)
     if mount.type == "bind" and status is Status.WARN:
-        editor = ComposeEditor(project)
-        diff = ""
-        if editor.set_mount_source(mount, DATA_VOLUME):
-            if DATA_VOLUME not in project.volumes:
-                editor.declare_volume(mount.origin.file, DATA_VOLUME)
-            diff = editor.diff()
+        diff = plan_for(ctx).diff(ID, service.name)
         return Finding(
             ID,
             status,

@@ -3,59 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from checks._common import mount_evidence, requires_project, severity
-from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject, Mount, VolumeDecl
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.plan import plan_for
 from doctor.remedies import GUIDE, recreate_volume_commands, verify_commands
-from doctor.topology import SocketUse, client_uses, server_uses, socket_volume_name
+from doctor.topology import (
+    HostPathSocket,
+    SocketUse,
+    find_bind_device_volumes,
+    find_host_path_sockets,
+    find_undeclared_socket_volumes,
+    socket_mounts,
+    socket_volume_name,
+)
 
 ID = "socket-mounts"
 SUMMARY = "Socket directories are named volumes, not host folders or device binds"
-
-
-@dataclass(frozen=True)
-class HostPathSocket:
-    host_path: str
-    uses: tuple[tuple[SocketUse, Mount], ...]
-
-
-def socket_mounts(project: ComposeProject) -> list[tuple[SocketUse, Mount]]:
-    """Each distinct (service, mount) that holds a socket directory."""
-    seen: set[tuple[str, int | None, str]] = set()
-    result = []
-    for use in [*server_uses(project), *client_uses(project)]:
-        if use.mount is None:
-            continue
-        key = (use.service.name, use.mount.origin.line, use.mount.target)
-        if key not in seen:
-            seen.add(key)
-            result.append((use, use.mount))
-    return result
-
-
-def find_host_path_sockets(project: ComposeProject) -> list[HostPathSocket]:
-    groups: dict[str, list[tuple[SocketUse, Mount]]] = {}
-    for use, mount in socket_mounts(project):
-        if mount.type == "bind" and mount.source:
-            groups.setdefault(mount.source, []).append((use, mount))
-    return [HostPathSocket(path, tuple(uses)) for path, uses in groups.items()]
-
-
-def find_undeclared_socket_volumes(project: ComposeProject) -> dict[str, list[tuple[SocketUse, Mount]]]:
-    missing: dict[str, list[tuple[SocketUse, Mount]]] = {}
-    for use, mount in socket_mounts(project):
-        if mount.type == "volume" and mount.source and mount.source not in project.volumes:
-            missing.setdefault(mount.source, []).append((use, mount))
-    return missing
-
-
-def find_bind_device_volumes(project: ComposeProject) -> list[VolumeDecl]:
-    keys = {m.source for _, m in socket_mounts(project) if m.type == "volume" and m.source}
-    return [project.volumes[k] for k in sorted(keys) if k in project.volumes and project.volumes[k].binds_host_device]
 
 
 @requires_project(ID)
@@ -79,10 +45,6 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
 
 def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSocket) -> Finding:
     volume = socket_volume_name(project)
-    editor = ComposeEditor(project)
-    edited = [editor.set_mount_source(mount, volume) for _, mount in group.uses]
-    if volume not in project.volumes and group.uses:
-        editor.declare_volume(group.uses[0][1].origin.file, volume)
     services = list(dict.fromkeys(use.service.name for use, _ in group.uses))
     targets = ", ".join(sorted({m.target for _, m in group.uses}))
     status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
@@ -102,7 +64,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
         Remedy(
             f"Mount the named volume {volume} ({project.engine_volume_name(volume)} on the engine) at "
             f"{targets} in every service, declared under top-level volumes: with driver: local ({GUIDE}).",
-            editor.diff() if all(edited) else "",
+            plan_for(ctx).diff("socket-host-path", group.host_path),
             verify_commands(
                 ctx.runtime,
                 project.name,
@@ -116,21 +78,20 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
 
 
 def undeclared_finding(ctx: Context, project: ComposeProject, key: str, uses: list[tuple[SocketUse, Mount]]) -> Finding:
-    editor = ComposeEditor(project)
-    editor.declare_volume(uses[0][1].origin.file, key)
     return Finding(
         "socket-volume-undeclared",
         Status.FAIL,
         f"The socket volume {key} is not declared under top-level volumes:",
         "docker compose refuses a service that refers to an undefined volume.",
         tuple(mount_evidence(mount, use.service.name) for use, mount in uses),
-        Remedy(f"Declare {key} under top-level volumes: with driver: local.", editor.diff()),
+        Remedy(
+            f"Declare {key} under top-level volumes: with driver: local.",
+            plan_for(ctx).diff("socket-volume-undeclared", key),
+        ),
     )
 
 
 def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl) -> Finding:
-    editor = ComposeEditor(project)
-    removed = decl.origin.line is not None and editor.remove_block(decl.origin.file, decl.origin.line, "driver_opts")
     device = decl.driver_opts.get("device", "?")
     status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
     if ctx.engine is not None and ctx.engine.runtime.ignores_driver_opts:
@@ -146,7 +107,7 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
         Remedy(
             f"Remove driver_opts from {decl.key} so it is an ordinary named volume, then replace the "
             f"engine's {decl.engine_name}: Compose keeps an existing volume with its old options.",
-            editor.diff() if removed else "",
+            plan_for(ctx).diff("socket-volume-bind-device", decl.key),
             recreate_volume_commands(ctx.runtime, project.name, decl.engine_name, ctx.compose_command),
         ),
     )

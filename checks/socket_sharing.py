@@ -5,29 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import describe_mount, mount_evidence, requires_project
-from checks.socket_mounts import find_bind_device_volumes, find_host_path_sockets
-from doctor.compose.edit import ComposeEditor
-from doctor.compose.model import ComposeProject
+from doctor.compose.model import ComposeProject, MountType
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.plan import client_subject, plan_for
 from doctor.postgres import socket_file
 from doctor.remedies import verify_commands
-from doctor.topology import Sharing, client_uses, server_uses, sharing, socket_volume_name
+from doctor.topology import (
+    SHARING_FINDINGS,
+    Sharing,
+    SharingKind,
+    client_uses,
+    find_bind_device_volumes,
+    find_host_path_sockets,
+    server_uses,
+    sharing,
+    socket_volume_name,
+)
 
 ID = "socket-sharing"
 SUMMARY = "The database and every socket client share the socket directory"
 
-FINDING_IDS = {
-    "not-mounted": "backend-socket-not-mounted",
-    "volume-mismatch": "socket-volume-mismatch",
-    "url-mismatch": "database-url-socket-mismatch",
-    "port-mismatch": "database-url-socket-mismatch",
-    "server-dir-not-mounted": "socket-dir-not-mounted",
-}
+FINDING_IDS = SHARING_FINDINGS
 
 
 def find_sharing_problems(verdicts: list[Sharing]) -> list[Sharing]:
-    return [verdict for verdict in verdicts if verdict.kind != "ok"]
+    return [verdict for verdict in verdicts if verdict.kind != SharingKind.OK]
 
 
 @requires_project(ID)
@@ -56,7 +59,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     mounts = {v.server_mount.source for v in verdicts if v.server_mount is not None}
     names = ", ".join(f"{m} ({project.engine_volume_name(m)})" for m in sorted(s for s in mounts if s))
     clients = ", ".join(sorted({v.client.service.name for v in verdicts}))
-    if clean and all(v.server_mount is not None and v.server_mount.type == "volume" for v in verdicts):
+    if clean and all(v.server_mount is not None and v.server_mount.type == MountType.VOLUME for v in verdicts):
         yield Finding(
             "socket-volume-ok",
             Status.OK,
@@ -89,30 +92,26 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
     if verdict.server_mount is not None:
         evidence.append(mount_evidence(verdict.server_mount, server.name))
     volume = socket_volume_name(project)
-    editor = ComposeEditor(project)
-    diff = ""
-    if verdict.kind == "not-mounted":
+    # The server's socket directory is the operator's choice (mount it, or move the setting), so
+    # that finding shows no diff; --fix takes the first choice and mounts it.
+    shown = verdict.kind != SharingKind.SERVER_DIR_NOT_MOUNTED
+    diff = plan_for(ctx).diff(finding_id, client_subject(client)) if shown else ""
+    if verdict.kind == SharingKind.NOT_MOUNTED:
         title = f"{client.service.name} looks for the socket in {client.directory} but mounts nothing of the database's there"
         detail = (
             f"libpq will try {socket_path}, which exists only inside {server.name}'s container. "
             "The backend fails with 'No such file or directory' (Prisma: P1001)."
         )
         summary = f"Mount {volume} in {client.service.name} at {client.directory}, the same volume the database uses."
-        if editor.add_mount(client.service, f"{volume}:{client.directory}"):
-            if volume not in project.volumes:
-                editor.declare_volume(client.service.origin.file, volume)
-            diff = editor.diff()
-    elif verdict.kind == "volume-mismatch":
+    elif verdict.kind == SharingKind.VOLUME_MISMATCH:
         title = (
             f"{client.service.name} mounts {describe_mount(client.mount)} at {client.directory}, "
             f"but {server.name} keeps its socket on {describe_mount(verdict.server_mount)}"
         )
         detail = "Two different storages: the socket the server creates never appears where the client looks."
         summary = f"Mount the same named volume ({volume}) in both services."
-        if client.mount is not None and editor.set_mount_source(client.mount, volume):
-            diff = editor.diff()
-    elif verdict.kind in ("url-mismatch", "port-mismatch"):
-        if verdict.kind == "port-mismatch":
+    elif verdict.kind in (SharingKind.URL_MISMATCH, SharingKind.PORT_MISMATCH):
+        if verdict.kind == SharingKind.PORT_MISMATCH:
             title = f"{client.service.name} asks for port {client.port}, so libpq looks for {socket_path}, which the server never creates"
             detail = "The port selects the socket file name (.s.PGSQL.<port>) even over a Unix socket."
             summary = f"Use the server's port in {client.variable}."
@@ -123,14 +122,6 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
             )
             detail = f"libpq will try {socket_path}, which does not exist."
             summary = f"Set host={verdict.suggested_dir} in {client.variable}."
-            line = env_entry.origin.line if env_entry is not None else None
-            if (
-                env_entry is not None
-                and line is not None
-                and verdict.suggested_dir
-                and editor.replace_in_line(env_entry.origin.file, line, client.directory, verdict.suggested_dir)
-            ):
-                diff = editor.diff()
     else:
         mount = verdict.server_mount
         where = mount.target if mount is not None else "no shared volume"

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from doctor import safeio
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
@@ -24,6 +25,9 @@ from doctor.models import Finding, Target
 from doctor.postgres import client_targets, read_conf_files
 from doctor.redact import Redactor
 from doctor.redact_compose import compose_text, mask_value, top_level_names
+
+if TYPE_CHECKING:
+    from doctor.plan import Plan
 
 
 class UsageError(Exception):
@@ -71,6 +75,7 @@ class Context:
     stack: Stack | None = None  # the Swarm stack of this name, when the engine runs one
     stack_error: str = ""
     nodes: NodeEngines | None = None  # the other nodes' engines (--node-engine), connected lazily
+    plan: Plan | None = None  # the edit plan, made once by doctor.plan.plan_for on first use
 
     @property
     def is_stack(self) -> bool:

@@ -7,10 +7,11 @@ same host folder) at the matching place. These functions compute that picture; c
 
 from __future__ import annotations
 
+import enum
 import posixpath
 from dataclasses import dataclass
 
-from doctor.compose.model import ComposeProject, Mount, Service, canonical_dir
+from doctor.compose.model import ComposeProject, Mount, MountType, Service, VolumeDecl, canonical_dir
 from doctor.postgres import client_targets, database_services, server_port, socket_dirs
 
 
@@ -24,11 +25,35 @@ class SocketUse:
     variable: str | None = None  # the client's variable naming the directory
 
 
+class SharingKind(str, enum.Enum):
+    """How a client's socket directory relates to the server's. A str-enum: it equals its value."""
+
+    OK = "ok"
+    NOT_MOUNTED = "not-mounted"
+    VOLUME_MISMATCH = "volume-mismatch"
+    URL_MISMATCH = "url-mismatch"
+    PORT_MISMATCH = "port-mismatch"
+    SERVER_DIR_NOT_MOUNTED = "server-dir-not-mounted"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# The finding each kind of problem is reported as (socket-sharing), and its remedy tagged with.
+SHARING_FINDINGS = {
+    SharingKind.NOT_MOUNTED: "backend-socket-not-mounted",
+    SharingKind.VOLUME_MISMATCH: "socket-volume-mismatch",
+    SharingKind.URL_MISMATCH: "database-url-socket-mismatch",
+    SharingKind.PORT_MISMATCH: "database-url-socket-mismatch",
+    SharingKind.SERVER_DIR_NOT_MOUNTED: "socket-dir-not-mounted",
+}
+
+
 @dataclass(frozen=True)
 class Sharing:
     """How one client's socket directory relates to the server's."""
 
-    kind: str  # ok | not-mounted | volume-mismatch | url-mismatch | port-mismatch | server-dir-not-mounted
+    kind: SharingKind
     client: SocketUse
     server: Service
     server_mount: Mount | None = None
@@ -63,7 +88,7 @@ def client_uses(project: ComposeProject) -> list[SocketUse]:
 
 
 def same_storage(a: Mount | None, b: Mount | None) -> bool:
-    if a is None or b is None or a.source is None or b.source is None or "tmpfs" in (a.type, b.type):
+    if a is None or b is None or a.source is None or b.source is None or MountType.TMPFS in (a.type, b.type):
         return False
     return a.type == b.type and a.source == b.source
 
@@ -80,35 +105,46 @@ def classify(client: SocketUse, server: Service, servers: list[SocketUse]) -> Sh
     mount = client.mount
     # A tmpfs (``tmpfs:`` or a long entry) is storage private to its container: a client with one
     # at its socket directory mounts something other than the database's volume, never nothing.
-    if mount is None or (mount.source is None and mount.type != "tmpfs"):
+    if mount is None or (mount.source is None and mount.type != MountType.TMPFS):
         for candidate in client.service.mounts:
             for use in own:
                 if same_storage(candidate, use.mount) and use.mount is not None:
                     suggested = _translate(use.directory, use.mount.target, candidate.target)
-                    return Sharing("url-mismatch", client, server, use.mount, suggested)
-        return Sharing("not-mounted", client, server)
+                    return Sharing(SharingKind.URL_MISMATCH, client, server, use.mount, suggested)
+        return Sharing(SharingKind.NOT_MOUNTED, client, server)
     shared = [m for m in server.mounts if same_storage(m, mount)]
     if not shared:
         covering = next(
-            (use.mount for use in own if use.mount is not None and (use.mount.source or use.mount.type == "tmpfs")),
+            (
+                use.mount
+                for use in own
+                if use.mount is not None and (use.mount.source or use.mount.type == MountType.TMPFS)
+            ),
             None,
         )
-        kind = "volume-mismatch" if covering is not None else "server-dir-not-mounted"
+        kind = SharingKind.VOLUME_MISMATCH if covering is not None else SharingKind.SERVER_DIR_NOT_MOUNTED
         return Sharing(kind, client, server, covering)
     for server_mount in shared:
         if canonical_dir(_translate(client.directory, mount.target, server_mount.target)) in server_dirs:
             ports = {use.port for use in own}
             if client.port not in ports:
-                return Sharing("port-mismatch", client, server, server_mount)
-            return Sharing("ok", client, server, server_mount)
+                return Sharing(SharingKind.PORT_MISMATCH, client, server, server_mount)
+            return Sharing(SharingKind.OK, client, server, server_mount)
     for use in own:
         if use.mount is not None and same_storage(use.mount, mount):
             suggested = _translate(use.directory, use.mount.target, mount.target)
-            return Sharing("url-mismatch", client, server, use.mount, suggested)
-    return Sharing("server-dir-not-mounted", client, server, shared[0])
+            return Sharing(SharingKind.URL_MISMATCH, client, server, use.mount, suggested)
+    return Sharing(SharingKind.SERVER_DIR_NOT_MOUNTED, client, server, shared[0])
 
 
-_PREFERENCE = ("ok", "port-mismatch", "url-mismatch", "server-dir-not-mounted", "volume-mismatch", "not-mounted")
+_PREFERENCE = (
+    SharingKind.OK,
+    SharingKind.PORT_MISMATCH,
+    SharingKind.URL_MISMATCH,
+    SharingKind.SERVER_DIR_NOT_MOUNTED,
+    SharingKind.VOLUME_MISMATCH,
+    SharingKind.NOT_MOUNTED,
+)
 
 
 def sharing(project: ComposeProject) -> list[Sharing]:
@@ -126,6 +162,49 @@ def sharing(project: ComposeProject) -> list[Sharing]:
 def socket_volume_name(project: ComposeProject, default: str = "db_socket") -> str:
     """The named volume for the socket: the one already at the server's socket directory, else db_socket."""
     for use in server_uses(project):
-        if use.mount is not None and use.mount.type == "volume" and use.mount.source:
+        if use.mount is not None and use.mount.type == MountType.VOLUME and use.mount.source:
             return use.mount.source
     return default
+
+
+@dataclass(frozen=True)
+class HostPathSocket:
+    host_path: str
+    uses: tuple[tuple[SocketUse, Mount], ...]
+
+
+def socket_mounts(project: ComposeProject) -> list[tuple[SocketUse, Mount]]:
+    """Each distinct (service, mount) that holds a socket directory."""
+    seen: set[tuple[str, int | None, str]] = set()
+    result = []
+    for use in [*server_uses(project), *client_uses(project)]:
+        if use.mount is None:
+            continue
+        key = (use.service.name, use.mount.origin.line, use.mount.target)
+        if key not in seen:
+            seen.add(key)
+            result.append((use, use.mount))
+    return result
+
+
+def find_host_path_sockets(project: ComposeProject) -> list[HostPathSocket]:
+    """The host folders mounted at a socket directory, each with the mounts that use it."""
+    groups: dict[str, list[tuple[SocketUse, Mount]]] = {}
+    for use, mount in socket_mounts(project):
+        if mount.type == MountType.BIND and mount.source:
+            groups.setdefault(mount.source, []).append((use, mount))
+    return [HostPathSocket(path, tuple(uses)) for path, uses in groups.items()]
+
+
+def find_undeclared_socket_volumes(project: ComposeProject) -> dict[str, list[tuple[SocketUse, Mount]]]:
+    missing: dict[str, list[tuple[SocketUse, Mount]]] = {}
+    for use, mount in socket_mounts(project):
+        if mount.type == MountType.VOLUME and mount.source and mount.source not in project.volumes:
+            missing.setdefault(mount.source, []).append((use, mount))
+    return missing
+
+
+def find_bind_device_volumes(project: ComposeProject) -> list[VolumeDecl]:
+    """The declared socket volumes whose driver_opts bind a host folder."""
+    keys = {m.source for _, m in socket_mounts(project) if m.type == MountType.VOLUME and m.source}
+    return [project.volumes[k] for k in sorted(keys) if k in project.volumes and project.volumes[k].binds_host_device]

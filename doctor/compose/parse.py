@@ -393,9 +393,9 @@ class FileParser:
         written = describe_long(self.raw_at(where) or entry)
         resolved = describe_long(entry)
         read_only = bool(entry.get("read_only", False))
-        origin = self.origin(where)
+        origin, mtype = self.origin(where), MountType(kind)
         return Mount(
-            MountType(kind), source or None, clean_path(target), read_only, written, resolved, origin, index, target, True
+            mtype, source or None, clean_path(target), read_only, written, resolved, origin, index, target, True
         )
 
     def host_path(self, source: str) -> str:
