@@ -11,7 +11,7 @@ from checks import CHECKS
 from doctor.context import Context, Options, build_context
 from doctor.fix import plan_fixes
 from doctor.models import Finding
-from doctor.plan import Part, PlannedEdit, SetMountSource, Tag, plan_for, render
+from doctor.plan import Part, PlannedEdit, SetClientDirectory, SetMountSource, Tag, plan_for, render
 from doctor.runner import run_checks
 from tests.conftest import FIXTURES
 
@@ -79,8 +79,12 @@ def test_the_plan_is_made_once_per_run() -> None:
     assert ctx.plan is made
 
 
-def kinds(edits: list[PlannedEdit]) -> list[tuple[str, Part, list[Tag]]]:
-    return [(type(e.edit).__name__, e.part, e.tags) for e in edits]
+def kinds(edits: list[PlannedEdit]) -> list[tuple[object, ...]]:
+    """Each edit's kind, part and tags; a client's new directory too, the point of that edit."""
+    return [
+        (type(e.edit).__name__, e.part, e.tags, *((e.edit.new,) if isinstance(e.edit, SetClientDirectory) else ()))
+        for e in edits
+    ]
 
 
 HOST = "socket-host-path"
@@ -109,8 +113,16 @@ HOST = "socket-host-path"
         pytest.param("database-url-socket-mismatch-fail", "linux", [
             ("SetClientDirectory", Part.SOCKET, [
                 Tag("database-url-socket-mismatch", "backend:/var/run/postgresql:5432"),
-            ]),
+            ], "/sockets"),
         ], id="url"),
+        pytest.param("fix-url-subdirectory", "linux", [
+            ("SetClientDirectory", Part.SOCKET, [
+                Tag("database-url-socket-mismatch", "backend:/var/run/postgresql:5432"),
+            ], "/sockets/postgresql"),
+        ], id="url-into-the-volume's-folder"),
+        pytest.param("fix-url-inside-mount", "linux", [
+            ("SetClientDirectory", Part.SOCKET, [Tag("database-url-socket-mismatch", "backend:/sockets/sub:5432")], "/sockets"),
+        ], id="url-inside-the-mount"),
         pytest.param("socket-dir-not-mounted-fail", "linux", [
             ("AddMount", Part.SOCKET, [Tag("socket-dir-not-mounted", "backend:/var/run/postgresql:5432")]),
         ], id="server-dir"),
@@ -122,7 +134,7 @@ HOST = "socket-host-path"
         pytest.param("guide-correct", "macos", [], id="correct"),
     ],
 )  # fmt: skip
-def test_what_the_planner_plans(case: str, target_os: str, expected: list[tuple[str, Part, list[Tag]]]) -> None:
+def test_what_the_planner_plans(case: str, target_os: str, expected: list[tuple[object, ...]]) -> None:
     plan = plan_for(context(COMPOSE / case, target_os))
     assert kinds(list(plan.edits)) == expected
 
