@@ -38,7 +38,10 @@ class FixPlan:
 
 def plan_fixes(ctx: Context, *, socket: bool = True, data: bool = True) -> FixPlan | None:
     plan = plan_for(ctx)
-    if plan.project is None:
+    if plan.project is None or plan.project.missing_required:
+        # Compose stops at a required variable before it reads anything else, and the model holds
+        # blanks where the values go: a fix written over it could edit the wrong entries. The
+        # findings still show their diffs, for the operator to read.
         return None
     parts = [part for part, wanted in ((Part.SOCKET, socket), (Part.DATA, data)) if wanted]
     edits = plan.parts(parts)

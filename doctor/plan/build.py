@@ -65,9 +65,7 @@ def plan_for(ctx: Context) -> Plan:
 
 def build_plan(ctx: Context) -> Plan:
     project = ctx.project
-    if project is None or not project.texts or project.missing_required:
-        # Compose stops at a required variable before it reads anything else, and the model holds
-        # blanks where the values go: a plan over it would edit the wrong entries.
+    if project is None or not project.texts:
         return Plan(None)
     builder = _Builder(ctx, project)
     builder.socket()
