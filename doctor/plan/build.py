@@ -57,9 +57,9 @@ def client_subject(use: SocketUse) -> str:
 
 def plan_for(ctx: Context) -> Plan:
     """The project's plan, made on first use and kept on the context for every later check."""
-    if ctx.plan is None:
-        ctx.plan = build_plan(ctx)
-    plan: Plan = ctx.plan
+    plan = ctx.plan
+    if plan is None:
+        plan = ctx.plan = build_plan(ctx)
     return plan
 
 

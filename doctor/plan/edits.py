@@ -50,7 +50,7 @@ class SetMountSource:
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False)  # a Service is mutable: this edit is itself, not its fields
 class AddMount:
     """Add ``entry`` (``volume:/dir``) to a service's ``volumes:``."""
 
