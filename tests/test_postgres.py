@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from doctor.compose.model import ComposeProject, EnvValue, Mount, MountType, Origin, Service, canonical_dir
+from doctor.context import Options, build_context
 from doctor.postgres import data_dir, is_database, parse_libpq_target, read_conf_files, server_port, socket_dirs
+from doctor.topology import server_uses
 
 HERE = Origin("compose.yaml", 1)
 
@@ -178,3 +180,14 @@ def test_tcp_and_other_targets_are_not_socket_clients(variable: str, value: str)
 )
 def test_canonical_dir(path: str, expected: str) -> None:
     assert canonical_dir(path) == expected
+
+
+def test_the_conf_is_read_while_the_project_loads_and_never_again(tmp_path: Path) -> None:
+    (tmp_path / "pg.conf").write_text("unix_socket_directories = '/sockets'\nport = 6543\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    volumes:\n      - ./pg.conf:/etc/postgresql/postgresql.conf\n"
+    )
+    ctx = build_context(Options(project_directory=tmp_path, offline=True), environ={})
+    (tmp_path / "pg.conf").unlink()
+    assert ctx.project is not None
+    assert [(use.directory, use.port) for use in server_uses(ctx.project)] == [("/sockets", 6543)]
