@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -31,7 +31,7 @@ def doctor(deployment: Deployment, *extra: str) -> dict[str, Any]:
     done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode in (0, 1), done.stderr
-    return json.loads(done.stdout)
+    return cast("dict[str, Any]", json.loads(done.stdout))
 
 
 def by_id(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -48,7 +48,8 @@ def test_podman_compose_ignores_the_wait_and_the_doctor_calls_it_history(
 @ON_PODMAN
 def test_remedies_use_podman_compose_on_its_deployment(deploy: Callable[[str], Deployment]) -> None:
     deployment = deploy("podman-compose-wait")
-    deployment.engine.podman("kill", "--signal", "KILL", f"{deployment.project}_database_1")  # type: ignore[attr-defined]
+    assert isinstance(deployment.engine, PodmanEngine)
+    deployment.engine.podman("kill", "--signal", "KILL", f"{deployment.project}_database_1")
     assert deployment.wait_for({"database": {"state": "exited"}}, timeout=30)
     report = doctor(deployment)
     (stopped,) = by_id(report)["container-not-running"]
