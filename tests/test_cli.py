@@ -190,16 +190,23 @@ def test_bad_compose_input_never_gives_a_traceback(tmp_path: Path, name: str) ->
         capture_output=True, cwd=tmp_path, timeout=30, check=False, env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert "Traceback" not in done.stderr.decode()
-    assert done.returncode in (0, 1)
+    assert done.returncode == 1
     report = json.loads(done.stdout)
     assert not [f for f in report["findings"] if f["status"] == "error"]
+    failed = {f["id"] for f in report["findings"] if f["status"] == "fail"}
+    assert failed == (
+        {"compose-invalid", "compose-variable-required"} if name == "required.yaml" else {"compose-invalid"}
+    )
 
 
 def test_huge_compose_file(tmp_path: Path, cli: Cli) -> None:
     with (tmp_path / "compose.yaml").open("wb") as stream:
         stream.truncate(50 * 1024 * 1024)
-    report = json.loads(cli("--format", "json", cwd=tmp_path).out)
-    assert any(f["id"] == "compose-invalid" and "MiB" in f["title"] for f in report["findings"])
+    result = cli("--format", "json", cwd=tmp_path)
+    assert result.code == 1
+    (invalid,) = [f for f in json.loads(result.out)["findings"] if f["id"] == "compose-invalid"]
+    assert invalid["status"] == "fail"
+    assert invalid["title"].endswith("it is 50.0 MiB, over the limit of 4.0 MiB"), invalid["title"]
 
 
 def test_an_internal_error_is_one_paragraph_not_a_traceback(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

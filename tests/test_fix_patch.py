@@ -5,6 +5,7 @@ the question."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -41,16 +42,22 @@ def apply_with_patch(directory: Path, patch: str) -> subprocess.CompletedProcess
 
 
 @pytest.mark.parametrize(
-    "project",
-    [EXAMPLE, FIXTURES / "compose" / "guide-incorrect", FIXTURES / "compose" / "fix-two-files"],
+    ("project", "patched"),
+    [
+        (EXAMPLE, ["compose.yaml"]),
+        (FIXTURES / "compose" / "guide-incorrect", ["compose.yaml"]),
+        (FIXTURES / "compose" / "fix-two-files", ["compose.override.yaml", "compose.yaml"]),
+    ],
     ids=["quick-start-with-secret-in-context", "guide-incorrect", "two-files"],
 )
-def test_the_dry_run_patch_applies_without_fuzz_and_fixes(cli: Cli, tmp_path: Path, project: Path) -> None:
+def test_the_dry_run_patch_applies_without_fuzz_and_fixes(
+    cli: Cli, tmp_path: Path, project: Path, patched: list[str]
+) -> None:
     directory = copy(tmp_path, project)
     args = ("--project-directory", str(directory), "--target-os", "macos", "--offline", "--format", "json")
     report = json.loads(cli(*args, "--fix", "--dry-run").out)
     patch = report["fix"]["diff"]
-    assert patch
+    assert re.findall(r"^--- a/(\S+)$", patch, re.MULTILINE) == patched
     assert "change-me-please" not in patch  # redacted as a whole
     done = apply_with_patch(directory, patch)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -156,7 +156,7 @@ def test_markdown_parses_as_commonmark_with_no_html(cli: Cli) -> None:
     assert any("finch compose -p macos-host-socket down" in f for f in fences)
     assert any(f.startswith("--- a/compose.yaml") for f in fences)
     spans = [t.content for t in flat if t.type == "code_inline"]
-    assert "finch vm start" in spans or "cultivate explain socket-host-path" in spans
+    assert "cultivate explain socket-host-path" in spans
 
 
 def test_the_compose_tool_is_in_every_header() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +17,19 @@ import pytest
 from checks.socket_probe import credentials
 from doctor.context import Options, build_context
 from doctor.probe import Credentials, ProbeResult, ping_socket, probe_socket
-from tests.conftest import FIXTURES, Cli, PgFactory, run_as_nobody, silent_unix_server
+from tests.conftest import FIXTURES, Cli, PgFactory, pg_bindir, run_as_nobody, silent_unix_server
 
 SUPERUSER = Credentials("postgres", "postgres")
+
+
+def server_version() -> str:
+    """MAJOR.MINOR of the server binary the tests start, as the probe reports it."""
+    bindir = pg_bindir()
+    assert bindir is not None
+    done = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    found = re.search(r"\(PostgreSQL\) (\d+\.\d+)", done.stdout)
+    assert found is not None, done.stdout
+    return found.group(1)
 
 
 def probe_json(cli: Cli, directory: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -33,8 +45,7 @@ def test_healthy_server_connects(pg_factory: PgFactory, cli: Cli) -> None:
     code, finding = probe_json(cli, server.socket_dir, "--db-user", "postgres", "--db-name", "postgres")
     assert code == 0
     assert finding["id"] == "socket-connect-ok"
-    assert "PostgreSQL 15" in finding["title"] or "PostgreSQL 1" in finding["title"]
-    assert "round trip" in finding["title"]
+    assert f": PostgreSQL {server_version()}, round trip " in finding["title"]
 
 
 @pytest.mark.postgres
@@ -107,7 +118,7 @@ def test_socket_directory_without_permission(pg_factory: PgFactory) -> None:
     server.socket_dir.chmod(0o700)
     assert probe_as_nobody(server.socket_dir).outcome == "permission"
     server.socket_dir.chmod(0o755)
-    assert probe_as_nobody(server.socket_dir).outcome in ("connected", "auth-failed")
+    assert probe_as_nobody(server.socket_dir).outcome == "connected"  # the template trusts every local login
 
 
 def test_probe_credentials_come_from_the_client_url() -> None:

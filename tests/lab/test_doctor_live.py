@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ import pytest
 
 from doctor.engine.session import PROBE_LABEL
 from lab.scenarios import Deployment
+
+ENGINE_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}) ")
 
 pytestmark = pytest.mark.lab
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -109,7 +112,9 @@ def test_guide_failure_chain_and_cause(deploy: Callable[[str], Deployment]) -> N
         assert part in statement, statement
     evidence = found["log-socket-create-failed"][0]["evidence"]
     assert all(e["source"].startswith(report["target"]["project"]) for e in evidence)
-    assert any("2026" in e["text"] or "T" in e["text"][:30] for e in evidence)
+    # Each line as the engine gave it (timestamps=1): its RFC 3339 stamp first.
+    assert evidence, found["log-socket-create-failed"]
+    assert all(ENGINE_STAMP.match(e["text"]) for e in evidence), evidence
 
 
 @pytest.mark.parametrize(
