@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from checks.socket_probe import credentials
+from checks.socket_probe import credentials, finding_for
 from doctor.context import Options, build_context
+from doctor.models import Status
 from doctor.probe import Credentials, ProbeResult, ping_socket, probe_socket
 from tests.conftest import FIXTURES, Cli, PgFactory, pg_bindir, run_as_nobody, silent_unix_server
 
@@ -155,3 +156,27 @@ def test_ping_asks_the_server_without_logging_in(pg_factory: PgFactory, state: s
 def test_ping_of_a_server_that_never_answers_is_bounded(silent_server: Path) -> None:
     result = ping_socket(str(silent_server), 5432, timeout=0.5, limit=107)
     assert result.outcome == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "finding_id", "status"),
+    [
+        pytest.param("connected", "socket-connect-ok", Status.OK, id="connected"),
+        pytest.param("missing", "socket-missing", Status.FAIL, id="missing"),
+        pytest.param("not-a-socket", "socket-not-a-socket", Status.FAIL, id="not-a-socket"),
+        pytest.param("refused", "socket-refused", Status.FAIL, id="refused"),
+        pytest.param("permission", "socket-permission-denied", Status.FAIL, id="permission"),
+        pytest.param("timeout", "socket-timeout", Status.FAIL, id="timeout"),
+        pytest.param("auth-failed", "socket-auth-failed", Status.WARN, id="auth-failed"),
+        pytest.param("failed", "socket-connect-failed", Status.FAIL, id="failed"),
+        pytest.param("too-long", "socket-path-too-long", Status.FAIL, id="too-long"),
+    ],
+)
+def test_finding_for_each_outcome(outcome: str, finding_id: str, status: Status) -> None:
+    message = "" if outcome == "connected" else "libpq's words"
+    result = ProbeResult(outcome, "/s/.s.PGSQL.5432", message, "15.4" if outcome == "connected" else "", 0.1)
+    finding = finding_for(result, SUPERUSER, 2)
+    assert (finding.id, finding.status) == (finding_id, status)
+    assert [(e.source, e.text) for e in finding.evidence] == (
+        [] if outcome == "connected" else [(result.path, message)]
+    )
