@@ -4,9 +4,12 @@ said (compose-variable-unset), a PostgreSQL service exists (compose-no-database)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from checks import compose_file
+from doctor.context import Options, build_context
 from doctor.models import Status
 from tests.checks.projects import context, project, verdicts
 
@@ -76,3 +79,19 @@ def test_find_unset_variables(case: str, variables: list[str]) -> None:
     assert verdicts(found) == [("compose-variable-unset", Status.INFO)] * len(variables)
     assert [e.text for f in found for e in f.evidence] == variables
     assert [e.source for f in found for e in f.evidence] == ["compose.yaml:9"] * len(variables)
+
+
+@pytest.mark.parametrize(
+    ("include", "expected"),
+    [
+        pytest.param("./more.yaml", [], id="local-include-is-followed"),
+        pytest.param("oci://registry.example.com/shop/compose:1", ["compose.yaml:2"], id="remote-include"),
+    ],
+)
+def test_a_remote_include_is_said_not_followed(tmp_path: Path, include: str, expected: list[str]) -> None:
+    # Not a shared fixture: Compose v2, the oracle of every fixture, would try to fetch it.
+    (tmp_path / "compose.yaml").write_text(f"include:\n  - {include}\nservices:\n  database:\n    image: postgres:16\n")
+    (tmp_path / "more.yaml").write_text("services: {}\n")
+    ctx = build_context(Options(project_directory=tmp_path, offline=True), environ={})
+    found = [f for f in compose_file.run(ctx) if f.id == "compose-not-followed"]
+    assert [(f.status, f.evidence[0].source) for f in found] == [(Status.INFO, where) for where in expected]
