@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from checks import log_signatures
@@ -58,18 +59,16 @@ def main() -> None:
         cells = []
         for kib in sizes:
             line = make(kib * 1024)
-            cells.append(
-                f"{kib:>5} KiB {rate(len(line), best_of(lambda line=line: Redactor(tokens=True).text(line, 'x')))}"
-            )
+            redact = partial(Redactor(tokens=True).text, line, "x")
+            cells.append(f"{kib:>5} KiB {rate(len(line), best_of(redact))}")
         print(f"  {kind:22} " + " | ".join(cells))
     print("Compose copy with one long content: line (structure, then patterns)")
     cells = []
     for kib in sizes:
         body = KINDS["hex"](kib * 1024)
         text = f'services:\n  db:\n    image: postgres\nsecrets:\n  s:\n    content: "{body}"\n'
-        cells.append(
-            f"{kib:>5} KiB {rate(len(text), best_of(lambda text=text: compose_text(Redactor(tokens=True), text, 'c')))}"
-        )
+        redact_compose = partial(compose_text, Redactor(tokens=True), text, "c")
+        cells.append(f"{kib:>5} KiB {rate(len(text), best_of(redact_compose))}")
     print("  " + " | ".join(cells))
     print("Log classification, 32 MiB of lines of each length, against grep -n -F -f keywords")
     keywords = "\n".join(log_signatures._KEYWORDS) + "\n"
@@ -78,10 +77,10 @@ def main() -> None:
         keyword_file.write_text(keywords)
         for kib in sizes:
             path = Path(directory) / f"log-{kib}"
-            line = (KINDS["hex"](kib * 1024 - 60) + " could not create any Unix-domain sockets\n").encode()
+            encoded = (KINDS["hex"](kib * 1024 - 60) + " could not create any Unix-domain sockets\n").encode()
             with path.open("wb") as stream:
                 for _ in range(max(1, 32 * 1024 // kib)):
-                    stream.write(line)
+                    stream.write(encoded)
             size = path.stat().st_size
 
             def classify(path: Path = path) -> None:
@@ -91,8 +90,8 @@ def main() -> None:
                             signature.pattern.search(text)
 
             doctor = best_of(classify, 1)
-            grep = best_of(lambda path=path: subprocess.run(["grep", "-n", "-F", "-f", str(keyword_file), str(path)],
-                                                  stdout=subprocess.DEVNULL, check=False), 1)  # fmt: skip
+            command = ["grep", "-n", "-F", "-f", str(keyword_file), str(path)]
+            grep = best_of(partial(subprocess.run, command, stdout=subprocess.DEVNULL, check=False), 1)
             print(
                 f"  lines of {kib:>5} KiB: doctor {rate(size, doctor)}   grep {rate(size, grep)}   ({doctor / grep:.1f}x)"
             )

@@ -12,12 +12,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 import hypothesis
 import pytest
@@ -45,6 +47,9 @@ _installed_package_first()
 # collects test modules, and a package first imported after that would come from the tree.
 import checks  # noqa: E402, F401
 from doctor.cli import main  # noqa: E402
+
+if TYPE_CHECKING:
+    from lab.scenarios import Share
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -88,8 +93,14 @@ class CliResult:
     err: str
 
 
+class Cli(Protocol):
+    """The ``cli`` fixture: ``cultivate doctor ARGS`` in-process, optionally from another folder."""
+
+    def __call__(self, *args: str, cwd: Path | None = None) -> CliResult: ...
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> object:
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     def run(*args: str, cwd: Path | None = None) -> CliResult:
         if cwd is not None:
             monkeypatch.chdir(cwd)
@@ -98,6 +109,13 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+def member_text(tar: tarfile.TarFile, member: tarfile.TarInfo) -> str:
+    """A regular member's text: ``extractfile`` answers None only for what is not a file."""
+    stream = tar.extractfile(member)
+    assert stream is not None, member.name
+    return stream.read().decode()
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
@@ -235,8 +253,16 @@ class PgServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+class PgFactory(Protocol):
+    """The ``pg_factory`` fixture: a server on a copy of the template, not started yet."""
+
+    def __call__(
+        self, socket_dir: Path | None = None, port: int = 5432, extra: list[str] | None = None
+    ) -> PgServer: ...
+
+
 @pytest.fixture
-def pg_factory(pg_template: Path) -> Iterator[object]:
+def pg_factory(pg_template: Path) -> Iterator[PgFactory]:
     servers: list[PgServer] = []
     roots: list[Path] = []
 
@@ -275,8 +301,14 @@ def fuse_available() -> tuple[bool, str]:
     return True, ""
 
 
+class HostShare(Protocol):
+    """The ``hostshare`` fixture: mount a new share, unmounted at teardown."""
+
+    def __call__(self, refuse_chown: bool = False) -> Share: ...
+
+
 @pytest.fixture
-def hostshare() -> Iterator[object]:
+def hostshare() -> Iterator[HostShare]:
     """Mount a 9p/virtiofs-like share (the lab's): chmod on a socket fails with EINVAL."""
     from lab.scenarios import Share
 
@@ -304,7 +336,10 @@ def shared_tmp() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def run_as_nobody(function: object) -> object:
+T = TypeVar("T")
+
+
+def run_as_nobody(function: Callable[[], T]) -> T:
     """Run ``function()`` in a forked child as the unprivileged ``nobody`` user; return its result.
 
     Root may read and enter anything; permission errors only show for an ordinary user.
@@ -312,7 +347,7 @@ def run_as_nobody(function: object) -> object:
     import pickle
 
     if os.geteuid() != 0:
-        return function()  # type: ignore[operator]
+        return function()
     nobody = pwd.getpwnam("nobody")
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -323,7 +358,7 @@ def run_as_nobody(function: object) -> object:
             os.setgid(nobody.pw_gid)
             os.setuid(nobody.pw_uid)
             try:
-                payload = ("ok", function())  # type: ignore[operator]
+                payload: tuple[str, object] = ("ok", function())
             except Exception as exc:
                 payload = ("raised", repr(exc))
             os.write(write_end, pickle.dumps(payload))
@@ -336,7 +371,8 @@ def run_as_nobody(function: object) -> object:
     kind, value = pickle.loads(data)
     if kind == "raised":
         raise AssertionError(f"the child raised {value}")
-    return value
+    # The child pickled ``function()``'s own value: unpickled, it is a T again.
+    return cast("T", value)
 
 
 @contextlib.contextmanager

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Cli, member_text
 from tests.test_redaction import CANARIES, COMPOSE, LOG
 
 
 @pytest.fixture
-def bundle(cli: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def bundle(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     project = tmp_path / "shop"
     project.mkdir()
     (project / "compose.yaml").write_text(COMPOSE)
@@ -24,12 +25,12 @@ def bundle(cli: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict
     (project / "app.log").write_text(LOG)
     monkeypatch.setenv("PGPASSWORD", CANARIES["shell"])
     archive = tmp_path / "ticket-1234.tar.gz"
-    result = cli("--project-directory", str(project), "--offline", "--target-os", "macos",  # type: ignore[operator]
+    result = cli("--project-directory", str(project), "--offline", "--target-os", "macos",
                  "--log-file", str(project / "app.log"), "--bundle", str(archive), "--format", "json")  # fmt: skip
     assert result.code == 1
     with tarfile.open(archive) as tar:
         assert all(name.startswith("ticket-1234/") for name in tar.getnames())
-        members = {m.name.split("/", 1)[1]: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+        members = {m.name.split("/", 1)[1]: member_text(tar, m) for m in tar.getmembers() if m.isfile()}
     assert archive.stat().st_mode & 0o077 == 0  # readable by its owner only
     return members
 
@@ -85,26 +86,26 @@ def test_log_excerpt_says_what_was_cut(bundle: dict[str, str]) -> None:
     assert bundle["logs/app.log.txt"].startswith("# app.log: all ")
 
 
-def test_fingerprint_is_the_same_for_the_same_mistake_elsewhere(cli: object, tmp_path: Path) -> None:
+def test_fingerprint_is_the_same_for_the_same_mistake_elsewhere(cli: Cli, tmp_path: Path) -> None:
     prints = []
     for name in ("one", "other-place"):
         directory = tmp_path / name
         shutil.copytree(Path(__file__).parent / "fixtures" / "compose" / "guide-incorrect", directory)
-        result = cli("--project-directory", str(directory), "--offline", "--target-os", "macos", "--format", "json")  # type: ignore[operator]
+        result = cli("--project-directory", str(directory), "--offline", "--target-os", "macos", "--format", "json")
         prints.append(json.loads(result.out)["fingerprint"])
     assert prints[0] == prints[1]
-    other = cli("--project-directory", str(Path(__file__).parent / "fixtures" / "compose" / "guide-correct"),  # type: ignore[operator]
+    other = cli("--project-directory", str(Path(__file__).parent / "fixtures" / "compose" / "guide-correct"),
                 "--offline", "--format", "json")  # fmt: skip
     assert json.loads(other.out)["fingerprint"] != prints[0]
 
 
-def test_bundle_needs_a_tar_gz_name(cli: object, tmp_path: Path) -> None:
-    result = cli("--project-directory", str(Path(__file__).parent / "fixtures" / "compose" / "guide-correct"),  # type: ignore[operator]
+def test_bundle_needs_a_tar_gz_name(cli: Cli, tmp_path: Path) -> None:
+    result = cli("--project-directory", str(Path(__file__).parent / "fixtures" / "compose" / "guide-correct"),
                  "--bundle", str(tmp_path / "x.zip"))  # fmt: skip
     assert result.code == 2 and ".tar.gz" in result.err
 
 
-def test_a_compose_file_that_is_not_yaml_is_still_in_the_bundle(cli: object, tmp_path: Path) -> None:
+def test_a_compose_file_that_is_not_yaml_is_still_in_the_bundle(cli: Cli, tmp_path: Path) -> None:
     # Support needs the broken file most of all; with no structure to mask by, the patterns apply.
     (tmp_path / "compose.yaml").write_text(
         "services:\n  db:\n    image: postgres:16\n    environment:\n"
@@ -112,7 +113,7 @@ def test_a_compose_file_that_is_not_yaml_is_still_in_the_bundle(cli: object, tmp
     )
     bundle = tmp_path / "out" / "b.tar.gz"
     bundle.parent.mkdir()
-    result = cli("--project-directory", str(tmp_path), "--offline", "--bundle", str(bundle))  # type: ignore[operator]
+    result = cli("--project-directory", str(tmp_path), "--offline", "--bundle", str(bundle))
     assert result.code == 1
     with tarfile.open(bundle) as archive:
         names = [m.name for m in archive.getmembers()]

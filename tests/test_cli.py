@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, Cli
 
 GUIDE_INCORRECT = FIXTURES / "compose" / "guide-incorrect"
 GUIDE_CORRECT = FIXTURES / "compose" / "guide-correct"
 
 
-def test_no_input_exits_2_and_says_where_it_looked(cli: object, tmp_path: Path) -> None:
-    result = cli("--project-directory", str(tmp_path))  # type: ignore[operator]
+def test_no_input_exits_2_and_says_where_it_looked(cli: Cli, tmp_path: Path) -> None:
+    result = cli("--project-directory", str(tmp_path))
     assert result.code == 2
     assert str(tmp_path) in result.err
     assert "compose.yaml" in result.err and "--log-file" in result.err
@@ -38,8 +38,8 @@ def test_no_input_exits_2_and_says_where_it_looked(cli: object, tmp_path: Path) 
         pytest.param(["--format", "xml"], "invalid choice", id="bad-format"),
     ],
 )
-def test_usage_errors_exit_2_with_one_message(cli: object, args: list[str], message: str) -> None:
-    result = cli(*args, cwd=GUIDE_CORRECT)  # type: ignore[operator]
+def test_usage_errors_exit_2_with_one_message(cli: Cli, args: list[str], message: str) -> None:
+    result = cli(*args, cwd=GUIDE_CORRECT)
     assert result.code == 2
     assert message in result.err
     assert "Traceback" not in result.err
@@ -54,12 +54,12 @@ def test_usage_errors_exit_2_with_one_message(cli: object, args: list[str], mess
         pytest.param(GUIDE_INCORRECT, ["--target-os", "linux", "--strict"], 1, id="warn-strict"),
     ],
 )
-def test_exit_codes(cli: object, directory: Path, extra: list[str], code: int) -> None:
-    assert cli("--project-directory", str(directory), "--offline", *extra).code == code  # type: ignore[operator]
+def test_exit_codes(cli: Cli, directory: Path, extra: list[str], code: int) -> None:
+    assert cli("--project-directory", str(directory), "--offline", *extra).code == code
 
 
-def test_json_schema(cli: object) -> None:
-    result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "json", "--offline")  # type: ignore[operator]
+def test_json_schema(cli: Cli) -> None:
+    result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "json", "--offline")
     report = json.loads(result.out)
     assert report["schema"] == 2
     assert set(report) == {
@@ -82,11 +82,11 @@ def test_json_schema(cli: object) -> None:
     assert {f["status"] for f in report["findings"]} <= {"ok", "info", "warn", "fail", "skip", "error"}
 
 
-def test_engine_offline_and_unreachable(cli: object, tmp_path: Path) -> None:
+def test_engine_offline_and_unreachable(cli: Cli, tmp_path: Path) -> None:
     missing = f"unix://{tmp_path}/no-engine.sock"
     args = ("--project-directory", str(GUIDE_CORRECT), "--format", "json")
-    online = json.loads(cli(*args, "--docker-host", missing).out)  # type: ignore[operator]
-    offline = json.loads(cli(*args, "--offline").out)  # type: ignore[operator]
+    online = json.loads(cli(*args, "--docker-host", missing).out)
+    offline = json.loads(cli(*args, "--offline").out)
     engine = [next(f for f in r["findings"] if f["check"] == "engine") for r in (online, offline)]
     assert [(f["id"], f["status"]) for f in engine] == [("engine-unreachable", "warn"), ("engine", "skip")]
     assert "no engine socket" in engine[0]["title"] and "--offline" in engine[1]["title"]
@@ -94,8 +94,8 @@ def test_engine_offline_and_unreachable(cli: object, tmp_path: Path) -> None:
     assert {f["check"] for f in online["findings"] if f["status"] == "skip"} >= live
 
 
-def test_markdown_report(cli: object) -> None:
-    result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "markdown")  # type: ignore[operator]
+def test_markdown_report(cli: Cli) -> None:
+    result = cli("--project-directory", str(GUIDE_INCORRECT), "--target-os", "macos", "--format", "markdown")
     text = result.out
     assert text.startswith("# cultivate doctor report: FAIL")
     assert "| Project | guide-incorrect |" in text
@@ -103,31 +103,31 @@ def test_markdown_report(cli: object) -> None:
     assert "```diff\n--- a/compose.yaml" in text
 
 
-def test_output_file_is_written_atomically(cli: object, tmp_path: Path) -> None:
+def test_output_file_is_written_atomically(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     target.write_text("old")
-    result = cli("--project-directory", str(GUIDE_CORRECT), "--format", "json", "--offline", "-o", str(target))  # type: ignore[operator]
+    result = cli("--project-directory", str(GUIDE_CORRECT), "--format", "json", "--offline", "-o", str(target))
     assert result.code == 0 and result.out == ""
     assert json.loads(target.read_text())["status"] == "ok"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
 
 
-def test_unwritable_output_is_a_usage_error(cli: object) -> None:
-    result = cli("--project-directory", str(GUIDE_CORRECT), "-o", "/no/such/dir/report.txt")  # type: ignore[operator]
+def test_unwritable_output_is_a_usage_error(cli: Cli) -> None:
+    result = cli("--project-directory", str(GUIDE_CORRECT), "-o", "/no/such/dir/report.txt")
     assert result.code == 2 and "cannot write" in result.err
 
 
-def test_list_and_single_check(cli: object) -> None:
-    listing = cli("--list").out  # type: ignore[operator]
+def test_list_and_single_check(cli: Cli) -> None:
+    listing = cli("--list").out
     assert "socket-mounts" in listing and "log-signatures" in listing
-    result = cli("--project-directory", str(GUIDE_INCORRECT), "--format", "json", "socket-mounts")  # type: ignore[operator]
+    result = cli("--project-directory", str(GUIDE_INCORRECT), "--format", "json", "socket-mounts")
     assert {f["check"] for f in json.loads(result.out)["findings"]} == {"socket-mounts"}
 
 
-def test_log_file_alone_is_enough(cli: object, tmp_path: Path) -> None:
+def test_log_file_alone_is_enough(cli: Cli, tmp_path: Path) -> None:
     log = tmp_path / "db.log"
     log.write_text("FATAL:  could not create any Unix-domain sockets\n")
-    result = cli("--log-file", str(log), "--format", "json", cwd=tmp_path)  # type: ignore[operator]
+    result = cli("--log-file", str(log), "--format", "json", cwd=tmp_path)
     report = json.loads(result.out)
     assert result.code == 1
     assert {f["id"] for f in report["findings"] if f["status"] == "fail"} == {"log-socket-create-failed"}
@@ -156,7 +156,10 @@ def test_python_dash_m_and_console_script_agree(tmp_path: Path) -> None:
         ["cultivate", "doctor", *args], capture_output=True, cwd=tmp_path, env=env, timeout=60, check=False
     )
     assert module.returncode == script.returncode == 0
-    strip = lambda out: {k: v for k, v in json.loads(out).items() if k not in ("generated_at", "findings")}  # noqa: E731
+
+    def strip(out: bytes) -> dict[str, object]:
+        return {k: v for k, v in json.loads(out).items() if k not in ("generated_at", "findings")}
+
     assert strip(module.stdout) == strip(script.stdout)
 
 
@@ -187,39 +190,46 @@ def test_bad_compose_input_never_gives_a_traceback(tmp_path: Path, name: str) ->
         capture_output=True, cwd=tmp_path, timeout=30, check=False, env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert "Traceback" not in done.stderr.decode()
-    assert done.returncode in (0, 1)
+    assert done.returncode == 1
     report = json.loads(done.stdout)
     assert not [f for f in report["findings"] if f["status"] == "error"]
+    failed = {f["id"] for f in report["findings"] if f["status"] == "fail"}
+    assert failed == (
+        {"compose-invalid", "compose-variable-required"} if name == "required.yaml" else {"compose-invalid"}
+    )
 
 
-def test_huge_compose_file(tmp_path: Path, cli: object) -> None:
+def test_huge_compose_file(tmp_path: Path, cli: Cli) -> None:
     with (tmp_path / "compose.yaml").open("wb") as stream:
         stream.truncate(50 * 1024 * 1024)
-    report = json.loads(cli("--format", "json", cwd=tmp_path).out)  # type: ignore[operator]
-    assert any(f["id"] == "compose-invalid" and "MiB" in f["title"] for f in report["findings"])
+    result = cli("--format", "json", cwd=tmp_path)
+    assert result.code == 1
+    (invalid,) = [f for f in json.loads(result.out)["findings"] if f["id"] == "compose-invalid"]
+    assert invalid["status"] == "fail"
+    assert invalid["title"].endswith("it is 50.0 MiB, over the limit of 4.0 MiB"), invalid["title"]
 
 
-def test_an_internal_error_is_one_paragraph_not_a_traceback(cli: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_internal_error_is_one_paragraph_not_a_traceback(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     import doctor.context
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(doctor.context, "build_context", broken)
-    result = cli("--project-directory", str(GUIDE_CORRECT))  # type: ignore[operator]
+    result = cli("--project-directory", str(GUIDE_CORRECT))
     assert result.code == 2
     assert "internal error: RuntimeError: simulated bug" in result.err
     assert "Traceback" not in result.err
 
 
 @pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
-def test_control_characters_never_reach_a_report(cli: object, tmp_path: Path, output_format: str) -> None:
+def test_control_characters_never_reach_a_report(cli: Cli, tmp_path: Path, output_format: str) -> None:
     # A NUL in an env_file name (and an escape sequence in a path) is shown escaped, never raw.
     (tmp_path / "compose.yaml").write_text(
         'services:\n  db:\n    image: postgres:16\n    env_file: "\\0"\n'
         '    volumes:\n      - "./s\\e[31m:/var/run/postgresql"\n'
     )
-    result = cli("--project-directory", str(tmp_path), "--offline", "--format", output_format)  # type: ignore[operator]
+    result = cli("--project-directory", str(tmp_path), "--offline", "--format", output_format)
     assert result.code == 1
     assert "\x00" not in result.out and "\x1b" not in result.out
     assert "\\x00" in result.out.replace("\\\\", "\\")

@@ -12,23 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, public_tempdir
+from tests.conftest import FIXTURES, Cli, public_tempdir
 
 GUIDE_INCORRECT = FIXTURES / "compose" / "guide-incorrect"
 GUIDE_CORRECT = FIXTURES / "compose" / "guide-correct"
 
 
-def run(*args: str, cwd: Path | None = None, user: bool = False, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path | None = None, user: bool = False) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it: a real process (a real pipe, real permissions)."""
     prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user else []
-    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+    return subprocess.run(
         [*prefix, sys.executable, "-c", "import sys; from doctor.cli import main; sys.exit(main())", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        **kwargs,
     )
 
 
@@ -61,8 +60,8 @@ def public_dir() -> Iterator[Path]:
         pytest.param(["--docker-host", "localhost:2375"], "has no scheme", id="engine-without-scheme"),
     ],
 )  # fmt: skip
-def test_mistakes_get_one_sentence_and_a_hint(cli: object, args: list[str], expected: str) -> None:
-    result = cli(*args, cwd=GUIDE_CORRECT)  # type: ignore[operator]
+def test_mistakes_get_one_sentence_and_a_hint(cli: Cli, args: list[str], expected: str) -> None:
+    result = cli(*args, cwd=GUIDE_CORRECT)
     assert result.code == 2
     assert expected in result.err
     assert result.err.count("\n") == 1, result.err  # one line, no usage dump
@@ -76,7 +75,7 @@ def test_supported_engine_schemes_pass_the_flag_check(url: str) -> None:
     assert _docker_host_problem(url) is None
 
 
-def test_doctor_version(cli: object) -> None:
+def test_doctor_version(cli: Cli) -> None:
     from doctor import __version__
 
     result = run("doctor", "--version")
@@ -105,7 +104,7 @@ def test_unreadable_project_directory_is_one_sentence(public_dir: Path) -> None:
     project = public_dir / "project"
     shutil.copytree(GUIDE_CORRECT, project)
     project.chmod(0o700)  # root's: user nobody cannot list it
-    result = run("doctor", "--offline", "--project-directory", str(project), user=True, cwd="/")
+    result = run("doctor", "--offline", "--project-directory", str(project), user=True, cwd=Path("/"))
     assert result.returncode == 2
     assert result.stderr == f"cultivate doctor: cannot read the project directory {project}: permission denied\n"
 
@@ -115,7 +114,7 @@ def test_unreadable_log_is_an_error_finding_not_a_crash(public_dir: Path) -> Non
     log = public_dir / "postgres.log"
     log.write_text("LOG:  database system is ready to accept connections\n")
     log.chmod(0o600)
-    result = run("doctor", "--offline", "--log-file", str(log), "log-signatures", user=True, cwd="/")
+    result = run("doctor", "--offline", "--log-file", str(log), "log-signatures", user=True, cwd=Path("/"))
     assert result.returncode == 1
     assert "log-file-unreadable" in result.stdout
     assert "Permission denied" in result.stdout
@@ -123,15 +122,15 @@ def test_unreadable_log_is_an_error_finding_not_a_crash(public_dir: Path) -> Non
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_a_directory_as_log_file_is_one_sentence(cli: object, tmp_path: Path) -> None:
-    result = cli("--offline", "--log-file", str(tmp_path))  # type: ignore[operator]
+def test_a_directory_as_log_file_is_one_sentence(cli: Cli, tmp_path: Path) -> None:
+    result = cli("--offline", "--log-file", str(tmp_path))
     assert result.code == 2
     assert (
         result.err == f"cultivate doctor: cannot read the log file {tmp_path}: it is a directory, not a regular file\n"
     )
 
 
-def test_os_error_during_the_run_is_one_sentence(cli: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_os_error_during_the_run_is_one_sentence(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     # Whatever input fails after the up-front checks (a file removed meanwhile, an I/O error)
     # ends in a sentence naming it, never "internal error".
     import doctor.runner
@@ -140,7 +139,7 @@ def test_os_error_during_the_run_is_one_sentence(cli: object, monkeypatch: pytes
         raise PermissionError(13, "Permission denied", "/srv/compose.yaml")
 
     monkeypatch.setattr(doctor.runner, "run_checks", broken)
-    result = cli("--offline", cwd=GUIDE_CORRECT)  # type: ignore[operator]
+    result = cli("--offline", cwd=GUIDE_CORRECT)
     assert result.code == 2
     assert result.err == "cultivate doctor: cannot read /srv/compose.yaml: permission denied\n"
 
@@ -199,12 +198,12 @@ def test_zsh_completion_parses() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_list_as_json(cli: object) -> None:
+def test_list_as_json(cli: Cli) -> None:
     import json
 
     from checks import CHECKS
 
-    result = cli("--list", "--format", "json")  # type: ignore[operator]
+    result = cli("--list", "--format", "json")
     assert result.code == 0
     listed = json.loads(result.out)["checks"]
     assert [c["id"] for c in listed] == [c.ID for c in CHECKS]

@@ -10,13 +10,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from doctor.engine.endpoint import Endpoint, resolve
 from doctor.engine.runtime import identify
 from doctor.engine.session import EngineUnreachable, connect
-from tests.conftest import run_as_nobody, silent_unix_server
+from tests.conftest import Cli, CliResult, run_as_nobody, silent_unix_server
 
 
 @pytest.mark.parametrize(
@@ -82,13 +83,13 @@ def test_resolve_reads_the_cli_context(tmp_path: Path) -> None:
     ],
 )  # fmt: skip
 def test_identify_runtime(
-    version: dict,
-    info: dict,
+    version: dict[str, Any],
+    info: dict[str, Any],
     url: str,
     host: str,
     name: str,
     target: str,
-    ignores_opts: bool,  # type: ignore[type-arg]
+    ignores_opts: bool,
 ) -> None:
     runtime = identify(version, info, url, host)
     assert (runtime.name, runtime.target_os, runtime.ignores_driver_opts) == (name, target, ignores_opts)
@@ -136,7 +137,7 @@ def test_permission_denied(short_dir: Path) -> None:
     assert cause == "permission"
 
 
-def test_an_engine_that_never_answers_is_bounded(short_dir: Path, cli: object) -> None:
+def test_an_engine_that_never_answers_is_bounded(short_dir: Path, cli: Cli) -> None:
     path = short_dir / "silent.sock"
     project = Path(__file__).resolve().parent / "fixtures" / "compose" / "guide-incorrect"
     args = (
@@ -149,15 +150,15 @@ def test_an_engine_that_never_answers_is_bounded(short_dir: Path, cli: object) -
         "--format",
         "json",
     )
-    outcome: list[object] = []
+    outcome: list[CliResult] = []
     with silent_unix_server(path):
         started = time.monotonic()
-        worker = threading.Thread(target=lambda: outcome.append(cli(*args)))  # type: ignore[operator]
+        worker = threading.Thread(target=lambda: outcome.append(cli(*args)))
         worker.start()
         worker.join(60)
     assert not worker.is_alive(), "the doctor hung on a silent engine"
     assert time.monotonic() - started < 30
-    report = json.loads(outcome[0].out)  # type: ignore[attr-defined]
+    report = json.loads(outcome[0].out)
     engine = next(f for f in report["findings"] if f["id"] == "engine-unreachable")
     assert "did not answer" in engine["title"]
     assert any(f["id"] == "socket-host-path" for f in report["findings"])  # the file checks still reported
@@ -180,6 +181,6 @@ def test_last_lines_keeps_the_tail_on_this_side() -> None:
 
     from doctor.engine.session import last_lines
 
-    stream = io.BufferedReader(io.BytesIO(b"".join(f"line {n}\n".encode() for n in range(10))))  # type: ignore[arg-type]
+    stream = io.BufferedReader(io.BytesIO(b"".join(f"line {n}\n".encode() for n in range(10))))
     assert last_lines(stream, 3).read() == b"line 7\nline 8\nline 9\n"
     assert stream.closed

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from doctor.findings import page, page_ids
-from tests.conftest import REPO
+from tests.conftest import REPO, Cli
 
 README = (REPO / "README.md").read_text()
 TABLE_IDS = sorted(set(re.findall(r"^\| `([a-z0-9-]+)`", README.split("## Findings", 1)[1].split("\n## ", 1)[0], re.M)))
@@ -69,8 +69,8 @@ def test_explain_without_an_id_lists_them() -> None:
     assert run("explain").stdout.split() == page_ids()
 
 
-def test_markdown_report_points_at_each_problem_page(cli: object) -> None:
+def test_markdown_report_points_at_each_problem_page(cli: Cli) -> None:
     example = REPO / "examples" / "macos-host-socket"
-    text = cli("--project-directory", str(example), "--target-os", "macos", "--offline", "--format", "markdown").out  # type: ignore[operator]
+    text = cli("--project-directory", str(example), "--target-os", "macos", "--offline", "--format", "markdown").out
     assert "`cultivate explain socket-host-path` (docs/findings/socket-host-path.md)" in text
     assert Path(REPO / "docs/findings/socket-host-path.md").exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -19,7 +20,7 @@ from doctor.fixflow import run_fix
 from doctor.fixwrite import FixRefused, apply, strict_problem
 from doctor.runner import run_checks
 from lab import composev2
-from tests.conftest import FIXABLE, FIXTURES, require
+from tests.conftest import FIXABLE, FIXTURES, Cli, require
 
 COMPOSE = FIXTURES / "compose"
 
@@ -30,9 +31,9 @@ def project_copy(tmp_path: Path, case: str) -> Path:
     return target
 
 
-def fix(cli: object, directory: Path, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    result = cli("--project-directory", str(directory), "--offline", "--format", "json", "--fix", *extra)  # type: ignore[operator]
-    return result.code, json.loads(result.out)
+def fix(cli: Cli, directory: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = cli("--project-directory", str(directory), "--offline", "--format", "json", "--fix", *extra)
+    return result.code, cast("dict[str, Any]", json.loads(result.out))
 
 
 # The server's socket directory has no diff remedy (mount or setting: the operator's choice); --fix mounts it.
@@ -40,7 +41,7 @@ FIXABLE_BY_FIX = [*FIXABLE, pytest.param("socket-dir-not-mounted-fail", "socket-
 
 
 @pytest.mark.parametrize(("case", "finding_id"), FIXABLE_BY_FIX)
-def test_fix_fixes_and_rechecks(cli: object, tmp_path: Path, case: str, finding_id: str) -> None:
+def test_fix_fixes_and_rechecks(cli: Cli, tmp_path: Path, case: str, finding_id: str) -> None:
     directory = project_copy(tmp_path, case)
     code, report = fix(cli, directory, "--yes", "--target-os", "macos")
     assert report["fix"]["applied"] is True, report["fix"]
@@ -52,7 +53,7 @@ def test_fix_fixes_and_rechecks(cli: object, tmp_path: Path, case: str, finding_
         assert Path(backup).exists()
 
 
-def test_comments_and_other_lines_survive(cli: object, tmp_path: Path) -> None:
+def test_comments_and_other_lines_survive(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "guide-incorrect")
     before = (directory / "compose.yaml").read_text().splitlines()
     fix(cli, directory, "--yes", "--target-os", "macos")
@@ -64,7 +65,7 @@ def test_comments_and_other_lines_survive(cli: object, tmp_path: Path) -> None:
     assert all(line in unchanged for line in before if "/Users/username" not in line)
 
 
-def test_override_file_is_edited_not_the_base(cli: object, tmp_path: Path) -> None:
+def test_override_file_is_edited_not_the_base(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "socket-host-path-override")
     base = (directory / "compose.yaml").read_bytes()
     override = (directory / "compose.override.yaml").read_bytes()
@@ -75,7 +76,7 @@ def test_override_file_is_edited_not_the_base(cli: object, tmp_path: Path) -> No
     assert "~/cultivate/socket" not in (directory / "compose.override.yaml").read_text()
 
 
-def test_dry_run_changes_nothing(cli: object, tmp_path: Path) -> None:
+def test_dry_run_changes_nothing(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "guide-incorrect")
     original = (directory / "compose.yaml").read_bytes()
     code, report = fix(cli, directory, "--dry-run", "--target-os", "macos")
@@ -85,7 +86,7 @@ def test_dry_run_changes_nothing(cli: object, tmp_path: Path) -> None:
     assert code == 1  # judged on the unchanged files
 
 
-def test_backup_holds_the_original_bytes(cli: object, tmp_path: Path) -> None:
+def test_backup_holds_the_original_bytes(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "guide-incorrect")
     original = (directory / "compose.yaml").read_bytes()
     _, report = fix(cli, directory, "--yes", "--target-os", "macos")
@@ -94,7 +95,7 @@ def test_backup_holds_the_original_bytes(cli: object, tmp_path: Path) -> None:
     assert Path(backup).name.startswith("compose.yaml.") and backup.endswith(".bak")
 
 
-def test_without_a_terminal_nothing_is_applied(cli: object, tmp_path: Path) -> None:
+def test_without_a_terminal_nothing_is_applied(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "guide-incorrect")
     original = (directory / "compose.yaml").read_bytes()
     _, report = fix(cli, directory, "--target-os", "macos")
@@ -108,12 +109,17 @@ def test_the_question_decides(tmp_path: Path, answer: bool, applied: bool) -> No
     ctx = build_context(Options(project_directory=directory, offline=True, target_os="macos"), environ={})
     findings = run_checks(ctx, CHECKS)
     asked: list[str] = []
-    outcome = run_fix(ctx, CHECKS, findings, yes=False, dry_run=False, ask=lambda q: asked.append(q) or answer)
+
+    def ask(question: str) -> bool:
+        asked.append(question)
+        return answer
+
+    outcome = run_fix(ctx, CHECKS, findings, yes=False, dry_run=False, ask=ask)
     assert outcome.summary.applied is applied
     assert asked and "compose.yaml" in asked[0]
 
 
-def test_interpolated_source_says_where_the_value_came_from(cli: object, tmp_path: Path) -> None:
+def test_interpolated_source_says_where_the_value_came_from(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "socket-host-path-interpolated")
     _, report = fix(cli, directory, "--yes", "--target-os", "macos")
     notes = " ".join(report["fix"]["notes"])
@@ -121,7 +127,7 @@ def test_interpolated_source_says_where_the_value_came_from(cli: object, tmp_pat
     assert (directory / ".env").read_text() == "SOCKET_DIR=/Users/me/cultivate/socket\n"  # never rewritten
 
 
-def test_data_move_prints_the_commands_and_moves_nothing(cli: object, tmp_path: Path) -> None:
+def test_data_move_prints_the_commands_and_moves_nothing(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "data-volume-strategy-fail")
     _, report = fix(cli, directory, "--yes", "--target-os", "macos")
     commands = report["fix"]["data_commands"]
@@ -131,15 +137,15 @@ def test_data_move_prints_the_commands_and_moves_nothing(cli: object, tmp_path: 
     assert commands[-1] == "finch compose -p data-volume-strategy-fail up -d"
 
 
-def test_nothing_to_fix(cli: object, tmp_path: Path) -> None:
+def test_nothing_to_fix(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "guide-correct")
     code, report = fix(cli, directory, "--yes")
     assert report["fix"]["reason"] == "nothing-to-fix"
     assert code == 0
 
 
-def test_yes_needs_fix(cli: object) -> None:
-    result = cli("--project-directory", str(COMPOSE / "guide-correct"), "--yes")  # type: ignore[operator]
+def test_yes_needs_fix(cli: Cli) -> None:
+    result = cli("--project-directory", str(COMPOSE / "guide-correct"), "--yes")
     assert result.code == 2 and "--fix" in result.err
 
 
@@ -171,14 +177,14 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("target_os", ["macos", "linux"])
 @pytest.mark.parametrize("case", [pytest.param(p, id=f"{p.parent.name}/{p.name}") for p in CASES])
 def test_fixed_files_are_accepted_by_compose_v2_and_a_second_fix_changes_nothing(
-    cli: object, tmp_path: Path, case: Path, target_os: str
+    cli: Cli, tmp_path: Path, case: Path, target_os: str
 ) -> None:
     require(composev2.binary() is not None, composev2.why_unavailable() or "no Compose v2")
     directory = tmp_path / case.name
     shutil.copytree(case, directory)
     original = snapshot(directory)
     _, report = fix(cli, directory, "--yes", "--target-os", target_os)
-    ok, words = composev2.accepts(compose_files(directory), cwd=directory, env={})
+    ok, words = composev2.accepts([Path(n) for n in compose_files(directory)], cwd=directory, env={})
     if invalid_input(case):
         assert report["fix"]["reason"] == "nothing-to-fix" and snapshot(directory) == original
         assert not ok
@@ -193,7 +199,7 @@ def test_fixed_files_are_accepted_by_compose_v2_and_a_second_fix_changes_nothing
     assert snapshot(directory) == before
 
 
-def test_quick_start_example_gets_one_top_level_volumes_key(cli: object, tmp_path: Path) -> None:
+def test_quick_start_example_gets_one_top_level_volumes_key(cli: Cli, tmp_path: Path) -> None:
     directory = tmp_path / "macos-host-socket"
     shutil.copytree(EXAMPLES / "macos-host-socket", directory)
     code, report = fix(cli, directory, "--yes", "--target-os", "macos")
@@ -219,9 +225,7 @@ def test_quick_start_example_gets_one_top_level_volumes_key(cli: object, tmp_pat
                      "    db_data:\n        driver: local\n", id="null-four-spaces"),
     ],
 )  # fmt: skip
-def test_declarations_merge_into_the_existing_volumes_key(
-    cli: object, tmp_path: Path, case: str, expected: str
-) -> None:
+def test_declarations_merge_into_the_existing_volumes_key(cli: Cli, tmp_path: Path, case: str, expected: str) -> None:
     directory = project_copy(tmp_path, case)
     fix(cli, directory, "--yes", "--target-os", "macos")
     text = (directory / "compose.yaml").read_text()
@@ -229,7 +233,7 @@ def test_declarations_merge_into_the_existing_volumes_key(
     assert sum(1 for line in text.splitlines() if line.startswith("volumes:")) == 1
 
 
-def test_every_service_on_the_socket_folder_moves_to_the_volume(cli: object, tmp_path: Path) -> None:
+def test_every_service_on_the_socket_folder_moves_to_the_volume(cli: Cli, tmp_path: Path) -> None:
     """reports reaches PostgreSQL through ODBC, which the doctor does not read as a libpq client;
     it shares the host folder, so it must move with the others or lose the socket."""
     require(composev2.binary() is not None, composev2.why_unavailable() or "no Compose v2")

@@ -33,7 +33,7 @@ def compose_files(draw: st.DrawFn) -> tuple[str, dict[str, Any], list[str]]:
             value = draw(st.sampled_from(["{}", "{driver: local}", ""]))
             entries.append(f"{name}: {value}".rstrip())
             old[name] = {"driver": "local"} if "driver" in value else ({} if value else None)
-        comma = "," if entries and draw(st.booleans()) else ""
+        comma = "," if bool(entries) and draw(st.booleans()) else ""
         space = draw(st.sampled_from(["", " "]))
         volumes = [f"volumes: {{{space}{', '.join(entries)}{comma}{space}}}"]
     elif form == "block":

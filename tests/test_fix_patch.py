@@ -5,6 +5,7 @@ the question."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,7 +17,7 @@ from doctor.context import Options, build_context
 from doctor.fixflow import run_fix
 from doctor.patch import combined_patch
 from doctor.runner import run_checks
-from tests.conftest import FIXTURES, REPO, require
+from tests.conftest import FIXTURES, REPO, Cli, require
 
 EXAMPLE = REPO / "examples" / "macos-host-socket"
 
@@ -41,21 +42,27 @@ def apply_with_patch(directory: Path, patch: str) -> subprocess.CompletedProcess
 
 
 @pytest.mark.parametrize(
-    "project",
-    [EXAMPLE, FIXTURES / "compose" / "guide-incorrect", FIXTURES / "compose" / "fix-two-files"],
+    ("project", "patched"),
+    [
+        (EXAMPLE, ["compose.yaml"]),
+        (FIXTURES / "compose" / "guide-incorrect", ["compose.yaml"]),
+        (FIXTURES / "compose" / "fix-two-files", ["compose.override.yaml", "compose.yaml"]),
+    ],
     ids=["quick-start-with-secret-in-context", "guide-incorrect", "two-files"],
 )
-def test_the_dry_run_patch_applies_without_fuzz_and_fixes(cli: object, tmp_path: Path, project: Path) -> None:
+def test_the_dry_run_patch_applies_without_fuzz_and_fixes(
+    cli: Cli, tmp_path: Path, project: Path, patched: list[str]
+) -> None:
     directory = copy(tmp_path, project)
     args = ("--project-directory", str(directory), "--target-os", "macos", "--offline", "--format", "json")
-    report = json.loads(cli(*args, "--fix", "--dry-run").out)  # type: ignore[operator]
+    report = json.loads(cli(*args, "--fix", "--dry-run").out)
     patch = report["fix"]["diff"]
-    assert patch
+    assert re.findall(r"^--- a/(\S+)$", patch, re.MULTILINE) == patched
     assert "change-me-please" not in patch  # redacted as a whole
     done = apply_with_patch(directory, patch)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "fuzz" not in done.stdout and "offset" not in done.stdout, done.stdout
-    after = json.loads(cli(*args).out)  # type: ignore[operator]
+    after = json.loads(cli(*args).out)
     problems = {f["id"] for f in after["findings"] if f["status"] in ("fail", "warn")}
     assert not problems & {"socket-host-path", "data-volume-strategy"}, problems
 

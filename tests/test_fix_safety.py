@@ -11,6 +11,7 @@ import shutil
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -18,7 +19,7 @@ from doctor.context import Options, build_context
 from doctor.fix import plan_fixes
 from doctor.fixwrite import FixConflict, apply
 from lab import composev2
-from tests.conftest import FIXTURES, require
+from tests.conftest import FIXTURES, Cli, require
 from tests.helpers_child import cli_in_child, give_to_nobody, nobody_ids
 
 COMPOSE = FIXTURES / "compose"
@@ -30,9 +31,9 @@ def project_copy(root: Path, case: str) -> Path:
     return target
 
 
-def fix_json(cli: object, directory: Path, *extra: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    result = cli("--project-directory", str(directory), "--offline", "--format", "json", "--fix", "--yes", *extra)  # type: ignore[operator]
-    return result.code, json.loads(result.out), result.err
+def fix_json(cli: Cli, directory: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    result = cli("--project-directory", str(directory), "--offline", "--format", "json", "--fix", "--yes", *extra)
+    return result.code, cast("dict[str, Any]", json.loads(result.out)), result.err
 
 
 def snapshot(directory: Path) -> dict[str, tuple[bytes, int, int, int]]:
@@ -47,7 +48,7 @@ def snapshot(directory: Path) -> dict[str, tuple[bytes, int, int, int]]:
     return found
 
 
-def test_root_fixing_another_users_file_keeps_its_owner_group_and_mode(cli: object, tmp_path: Path) -> None:
+def test_root_fixing_another_users_file_keeps_its_owner_group_and_mode(cli: Cli, tmp_path: Path) -> None:
     require(os.geteuid() == 0, "this case is about root rewriting another user's file: run the tests as root")
     directory = project_copy(tmp_path, "guide-incorrect")
     compose = directory / "compose.yaml"
@@ -74,7 +75,7 @@ def test_root_fixing_another_users_file_keeps_its_owner_group_and_mode(cli: obje
         pytest.param("fix-odbc-client", True, id="bind-options-removed-with-bom"),
     ],
 )
-def test_crlf_stays_crlf(cli: object, tmp_path: Path, case: str, bom: bool) -> None:
+def test_crlf_stays_crlf(cli: Cli, tmp_path: Path, case: str, bom: bool) -> None:
     directory = project_copy(tmp_path, case)
     compose = directory / "compose.yaml"
     original = (b"\xef\xbb\xbf" if bom else b"") + compose.read_bytes().replace(b"\n", b"\r\n")
@@ -87,7 +88,7 @@ def test_crlf_stays_crlf(cli: object, tmp_path: Path, case: str, bom: bool) -> N
     assert data.startswith(b"\xef\xbb\xbf") is bom
     assert Path(report["fix"]["backups"][0]).read_bytes() == original
     if composev2.binary() is not None:
-        ok, words = composev2.accepts(["compose.yaml"], cwd=directory, env={})
+        ok, words = composev2.accepts([Path("compose.yaml")], cwd=directory, env={})
         assert ok, words
 
 
@@ -114,7 +115,7 @@ def test_two_fixes_in_one_second_never_overwrite_a_backup(tmp_path: Path) -> Non
     assert second.read_bytes() == edited
 
 
-def test_closing_message_names_each_file_and_its_backup(cli: object, tmp_path: Path) -> None:
+def test_closing_message_names_each_file_and_its_backup(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "fix-two-files")
     _, report, _ = fix_json(cli, directory, "--target-os", "macos")
     fixed = report["fix"]
@@ -124,7 +125,7 @@ def test_closing_message_names_each_file_and_its_backup(cli: object, tmp_path: P
     assert f"compose.override.yaml (backup: {override})" in fixed["message"]
 
 
-def test_symlinked_compose_file_is_edited_where_it_points(cli: object, tmp_path: Path) -> None:
+def test_symlinked_compose_file_is_edited_where_it_points(cli: Cli, tmp_path: Path) -> None:
     directory = project_copy(tmp_path, "guide-incorrect")
     shared = tmp_path / "shared"
     shared.mkdir()

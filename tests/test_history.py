@@ -72,7 +72,7 @@ def test_the_runner_settles_history_after_every_check() -> None:
         SimpleNamespace(ID="container-logs", SUMMARY="", run=logs),
         SimpleNamespace(ID="socket-vantage", SUMMARY="", run=vantage),
     ]
-    findings = run_checks(ctx, checks)  # type: ignore[arg-type]
+    findings = run_checks(ctx, checks)
     assert [(f.id, f.status, f.check) for f in findings] == [
         ("log-failures-past", Status.INFO, "container-logs"),
         ("socket-vantage", Status.OK, "socket-vantage"),

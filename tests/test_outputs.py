@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, require
+from tests.conftest import FIXTURES, Cli, require
 from tests.helpers_child import cli_in_child, give_to_nobody, nobody_ids
 
 GUIDE_CORRECT = FIXTURES / "compose" / "guide-correct"
@@ -117,11 +117,11 @@ def refused(code: int, err: str, words: str) -> None:
 
 
 @pytest.mark.parametrize(("make", "words"), OUTPUT_TARGETS)
-def test_output_refuses(cli: object, tmp_path: Path, make: Target, words: str) -> None:
+def test_output_refuses(cli: Cli, tmp_path: Path, make: Target, words: str) -> None:
     directory = project(tmp_path)
     target = make(directory)
     before = state(target) if os.path.lexists(target) else None
-    result = cli("--project-directory", str(directory), "--offline", "--log-file", str(directory / "db.log"),  # type: ignore[operator]
+    result = cli("--project-directory", str(directory), "--offline", "--log-file", str(directory / "db.log"),
                  "-o", str(target))  # fmt: skip
     refused(result.code, result.err, words)
     assert (state(target) if os.path.lexists(target) else None) == before
@@ -140,24 +140,24 @@ BUNDLE_TARGETS = [
 
 
 @pytest.mark.parametrize(("make", "words"), BUNDLE_TARGETS)
-def test_bundle_refuses(cli: object, tmp_path: Path, make: Target, words: str) -> None:
+def test_bundle_refuses(cli: Cli, tmp_path: Path, make: Target, words: str) -> None:
     directory = project(tmp_path)
     target = make(directory)
     before = state(target) if os.path.lexists(target) else None
     # --force allows replacing an archive, never a device, a link or an input.
-    result = cli("--project-directory", str(directory), "--offline", "--bundle", str(target), "--force")  # type: ignore[operator]
+    result = cli("--project-directory", str(directory), "--offline", "--bundle", str(target), "--force")
     refused(result.code, result.err, words)
     assert (state(target) if os.path.lexists(target) else None) == before
 
 
-def test_existing_bundle_needs_force(cli: object, tmp_path: Path) -> None:
+def test_existing_bundle_needs_force(cli: Cli, tmp_path: Path) -> None:
     archive = tmp_path / "ticket.tar.gz"
     archive.write_bytes(b"an earlier bundle")
     args = ("--project-directory", str(GUIDE_CORRECT), "--offline", "--bundle", str(archive))
-    result = cli(*args)  # type: ignore[operator]
+    result = cli(*args)
     refused(result.code, result.err, "--force")
     assert archive.read_bytes() == b"an earlier bundle"
-    result = cli(*args, "--force")  # type: ignore[operator]
+    result = cli(*args, "--force")
     assert result.code == 0, result.err
     with tarfile.open(archive) as bundle:
         assert "ticket/report.json" in bundle.getnames()
@@ -165,14 +165,14 @@ def test_existing_bundle_needs_force(cli: object, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ticket.tar.gz"]  # no temporary file left
 
 
-def test_force_goes_with_bundle(cli: object) -> None:
-    result = cli("--project-directory", str(GUIDE_CORRECT), "--offline", "--force")  # type: ignore[operator]
+def test_force_goes_with_bundle(cli: Cli) -> None:
+    result = cli("--project-directory", str(GUIDE_CORRECT), "--offline", "--force")
     refused(result.code, result.err, "--force goes with --bundle")
 
 
-def test_output_and_bundle_must_differ(cli: object, tmp_path: Path) -> None:
+def test_output_and_bundle_must_differ(cli: Cli, tmp_path: Path) -> None:
     same = str(tmp_path / "x.tar.gz")
-    result = cli("--project-directory", str(GUIDE_CORRECT), "--offline", "--bundle", same, "-o", same)  # type: ignore[operator]
+    result = cli("--project-directory", str(GUIDE_CORRECT), "--offline", "--bundle", same, "-o", same)
     refused(result.code, result.err, "the same file")
     assert not Path(same).exists()
 
@@ -195,21 +195,21 @@ def test_a_folder_it_may_not_write_is_one_sentence(shared_tmp: Path, flag: str) 
     assert list(locked.iterdir()) == []
 
 
-def test_a_replaced_report_keeps_owner_group_and_mode(cli: object, tmp_path: Path) -> None:
+def test_a_replaced_report_keeps_owner_group_and_mode(cli: Cli, tmp_path: Path) -> None:
     require(os.geteuid() == 0, "needs root to hand the report to another user")
     report = tmp_path / "report.json"
     report.write_text("old")
     uid, gid = nobody_ids()
     os.chown(report, uid, gid)
     report.chmod(0o640)
-    result = cli("--project-directory", str(GUIDE_CORRECT), "--offline", "--format", "json", "-o", str(report))  # type: ignore[operator]
+    result = cli("--project-directory", str(GUIDE_CORRECT), "--offline", "--format", "json", "-o", str(report))
     assert result.code == 0, result.err
     assert json.loads(report.read_text())["status"] == "ok"
     status = report.stat()
     assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (uid, gid, 0o640)
 
 
-def test_refused_output_stops_the_run_before_fix_writes(cli: object, tmp_path: Path) -> None:
+def test_refused_output_stops_the_run_before_fix_writes(cli: Cli, tmp_path: Path) -> None:
     """-o onto the Compose file with --fix: refused before anything is written."""
     directory = project(tmp_path)
     (directory / "compose.yaml").write_text(
@@ -218,6 +218,6 @@ def test_refused_output_stops_the_run_before_fix_writes(cli: object, tmp_path: P
     before = {p.name: p.read_bytes() for p in directory.iterdir()}
     result = cli(
         "--project-directory", str(directory), "--offline", "--fix", "--yes", "-o", str(directory / "compose.yaml")
-    )  # type: ignore[operator]
+    )
     refused(result.code, result.err, "a Compose file of this run")
     assert {p.name: p.read_bytes() for p in directory.iterdir()} == before

@@ -8,21 +8,23 @@ import io
 import json
 import shutil
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, Cli
 
 EXAMPLE = REPO / "examples" / "macos-host-socket"
 
 
-def make_bundle(cli: object, tmp_path: Path, project: Path, name: str, *extra: str) -> tuple[Path, dict]:  # type: ignore[type-arg]
+def make_bundle(cli: Cli, tmp_path: Path, project: Path, name: str, *extra: str) -> tuple[Path, dict[str, Any]]:
     archive = tmp_path / f"{name}.tar.gz"
-    result = cli("--project-directory", str(project), "--target-os", "macos", "--offline", "--format", "json",  # type: ignore[operator]
+    result = cli("--project-directory", str(project), "--target-os", "macos", "--offline", "--format", "json",
                  "--bundle", str(archive), *extra)  # fmt: skip
     assert f"cultivate doctor: wrote the bundle {archive} (" in result.err
-    return archive, json.loads(result.out)
+    return archive, cast("dict[str, Any]", json.loads(result.out))
 
 
 @pytest.mark.parametrize(
@@ -34,13 +36,16 @@ def make_bundle(cli: object, tmp_path: Path, project: Path, name: str, *extra: s
     ],
 )  # fmt: skip
 def test_round_trip_gives_the_same_findings_and_fingerprint(
-    cli: object, tmp_path: Path, project: Path, extra: list[str]
+    cli: Cli, tmp_path: Path, project: Path, extra: list[str]
 ) -> None:
     archive, original = make_bundle(cli, tmp_path, project, "ticket", *extra)
-    result = cli("--from-bundle", str(archive), "--format", "json")  # type: ignore[operator]
+    result = cli("--from-bundle", str(archive), "--format", "json")
     again = json.loads(result.out)
     assert again["fingerprint"] == original["fingerprint"]
-    key = lambda r: sorted((f["check"], f["id"], f["status"]) for f in r["findings"])  # noqa: E731
+
+    def key(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return sorted((f["check"], f["id"], f["status"]) for f in report["findings"])
+
     assert key(again) == key(original)
     assert again["status"] == original["status"]
     assert "ran again from the bundle's files: compose-file, socket-mounts" in result.err
@@ -48,7 +53,7 @@ def test_round_trip_gives_the_same_findings_and_fingerprint(
     assert "recorded evidence: stack-placement, engine," in result.err
 
 
-def test_the_bundle_records_the_command_line_and_options(cli: object, tmp_path: Path) -> None:
+def test_the_bundle_records_the_command_line_and_options(cli: Cli, tmp_path: Path) -> None:
     archive, _ = make_bundle(cli, tmp_path, EXAMPLE, "ticket")
     with tarfile.open(archive) as tar:
         member = tar.extractfile("ticket/run.json")
@@ -59,13 +64,13 @@ def test_the_bundle_records_the_command_line_and_options(cli: object, tmp_path: 
     assert run["options"]["target_os"] == "macos" and run["options"]["offline"] is True
 
 
-def test_diff_between_a_broken_and_a_fixed_run(cli: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_between_a_broken_and_a_fixed_run(cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from doctor.cli import main
 
     broken = tmp_path / "broken"
     shutil.copytree(EXAMPLE, broken)
     before, _ = make_bundle(cli, tmp_path, broken, "before")
-    assert cli("--project-directory", str(broken), "--target-os", "macos", "--offline", "--fix", "--yes").code == 0  # type: ignore[operator]
+    assert cli("--project-directory", str(broken), "--target-os", "macos", "--offline", "--fix", "--yes").code == 0
     after, _ = make_bundle(cli, tmp_path, broken, "after")
     assert main(["diff", str(before), str(after)]) == 1
     out = capsys.readouterr().out
@@ -77,7 +82,7 @@ def test_diff_between_a_broken_and_a_fixed_run(cli: object, tmp_path: Path, caps
     assert "no finding appeared, disappeared or changed status" in capsys.readouterr().out
 
 
-def test_diff_of_two_json_reports(cli: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_of_two_json_reports(cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from doctor.cli import main
 
     paths = []
@@ -96,7 +101,7 @@ def test_diff_of_two_json_reports(cli: object, tmp_path: Path, capsys: pytest.Ca
             "json",
             "-o",
             str(path),
-        )  # type: ignore[operator]
+        )
         paths.append(str(path))
     assert main(["diff", *paths]) == 1
     out = capsys.readouterr().out
@@ -131,18 +136,18 @@ def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile
         pytest.param(lambda p: p.parent, "is a directory", id="directory"),
     ],
 )  # fmt: skip
-def test_a_bad_bundle_is_one_sentence(cli: object, tmp_path: Path, make: object, message: str) -> None:
-    path = make(tmp_path / "bad.tar.gz")  # type: ignore[operator]
-    result = cli("--from-bundle", str(path))  # type: ignore[operator]
+def test_a_bad_bundle_is_one_sentence(cli: Cli, tmp_path: Path, make: Callable[[Path], Path], message: str) -> None:
+    path = make(tmp_path / "bad.tar.gz")
+    result = cli("--from-bundle", str(path))
     assert result.code == 2
     assert message in result.err and result.err.count("\n") == 1, result.err
     assert "Traceback" not in result.err
     assert not (tmp_path / "etc").exists()
 
 
-def test_the_report_never_replaces_the_bundle_it_reads(cli: object, tmp_path: Path) -> None:
+def test_the_report_never_replaces_the_bundle_it_reads(cli: Cli, tmp_path: Path) -> None:
     archive, _ = make_bundle(cli, tmp_path, EXAMPLE, "ticket")
     before = archive.read_bytes()
-    result = cli("--from-bundle", str(archive), "-o", str(archive))  # type: ignore[operator]
+    result = cli("--from-bundle", str(archive), "-o", str(archive))
     assert result.code == 2 and "-o names the bundle being read" in result.err
     assert archive.read_bytes() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def test_the_scan_finds_literal_ids() -> None:
 
 def flags() -> set[str]:
     parser = build_parser()
-    doctor = parser._subparsers._group_actions[0].choices["doctor"]  # type: ignore[union-attr]
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    doctor = commands.choices["doctor"]
     options = {opt for action in doctor._actions for opt in action.option_strings if opt not in ("-h", "--help")}
     return options | {"--version"}
 

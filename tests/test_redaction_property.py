@@ -9,6 +9,7 @@ import os
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from doctor.cli import main
 from doctor.redact import Redactor
+from tests.conftest import member_text
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_!%+"
 secrets_ = (
@@ -33,8 +35,22 @@ LOG_FORMS = [
 ]
 
 
+class Planting(TypedDict):
+    """Where one example plants its secrets: (name, secret) pairs, (log form, name, secret)."""
+
+    service: str
+    client: str
+    project: str
+    env: list[tuple[str, str]]
+    dotenv: tuple[str, str]
+    env_file: tuple[str, str]
+    url: str
+    logs: list[tuple[str, str, str]]
+    list_form: bool
+
+
 @st.composite
-def plantings(draw: st.DrawFn) -> dict[str, object]:
+def plantings(draw: st.DrawFn) -> Planting:
     return {
         "service": draw(st.sampled_from(["database", "db", "pg"])),
         "client": draw(st.sampled_from(["backend", "api", "worker"])),
@@ -52,10 +68,10 @@ def plantings(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
-def _write(directory: Path, p: dict[str, object]) -> list[str]:
-    env = dict(p["env"])  # type: ignore[arg-type]
-    dot_name, dot_secret = p["dotenv"]  # type: ignore[misc]
-    file_name, file_secret = p["env_file"]  # type: ignore[misc]
+def _write(directory: Path, p: Planting) -> list[str]:
+    env = dict(p["env"])
+    dot_name, dot_secret = p["dotenv"]
+    file_name, file_secret = p["env_file"]
     lines = [f"{k}: {json.dumps(v)}" for k, v in env.items()] + [f"REF_VALUE: ${{{dot_name}}}"]
     if p["list_form"]:
         lines = [f"- {json.dumps(f'{k}={v}')}" for k, v in env.items()] + [f"- REF_VALUE=${{{dot_name}}}"]
@@ -70,9 +86,9 @@ def _write(directory: Path, p: dict[str, object]) -> list[str]:
     (directory / ".env").write_text(f"{dot_name}={dot_secret}\n")
     (directory / "app.env").write_text(f"{file_name}={file_secret}\n")
     log = ["2024-05-01 09:12:03 UTC [1] FATAL:  could not create any Unix-domain sockets"]
-    log += [form.format(name=name, secret=secret) for form, name, secret in p["logs"]]  # type: ignore[attr-defined]
+    log += [form.format(name=name, secret=secret) for form, name, secret in p["logs"]]
     (directory / "app.log").write_text("\n".join(log) + "\n")
-    secrets = [*env.values(), dot_secret, file_secret, p["url"], *(s for _, _, s in p["logs"])]  # type: ignore[attr-defined]
+    secrets = [*env.values(), dot_secret, file_secret, p["url"], *(s for _, _, s in p["logs"])]
     return [str(s) for s in secrets]
 
 
@@ -84,7 +100,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plantings())
-def test_no_planted_secret_reaches_any_output(capsys: pytest.CaptureFixture[str], p: dict[str, object]) -> None:
+def test_no_planted_secret_reaches_any_output(capsys: pytest.CaptureFixture[str], p: Planting) -> None:
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary) / "project"
         directory.mkdir()
@@ -102,7 +118,7 @@ def test_no_planted_secret_reaches_any_output(capsys: pytest.CaptureFixture[str]
         with tarfile.open(archive) as tar:
             for member in tar.getmembers():
                 if member.isfile():
-                    outputs[member.name] = tar.extractfile(member).read().decode()  # type: ignore[union-attr]
+                    outputs[member.name] = member_text(tar, member)
         for where, text in outputs.items():
             leaked = [s for s in secrets if s in text]
             assert leaked == [], where
@@ -196,7 +212,7 @@ def test_a_weak_password_never_masks_a_name_or_path(
         assert report["target"]["project"] == project
         assert [v["engine_name"] for v in report["target"]["volumes"]] == [f"{project}_db_socket"]
         with tarfile.open(archive) as tar:
-            files = {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+            files = {m.name: member_text(tar, m) for m in tar.getmembers() if m.isfile()}
         copy = next(text for name, text in files.items() if name.endswith("compose/compose.yaml"))
         for text in (output, copy):
             assert f"POSTGRES_PASSWORD: {password}\n" not in text and f"app:{password}@" not in text

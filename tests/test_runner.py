@@ -25,7 +25,7 @@ def test_a_crashing_check_becomes_an_error_and_the_rest_run() -> None:
     def fine(ctx: Context) -> Iterator[Finding]:
         yield Finding("fine", Status.OK, "ran")
 
-    findings = run_checks(context(), [make_check("crashy", crash), make_check("later", fine)])  # type: ignore[list-item]
+    findings = run_checks(context(), [make_check("crashy", crash), make_check("later", fine)])
     assert [(f.id, f.status, f.check) for f in findings] == [
         ("check-crashed", Status.ERROR, "crashy"),
         ("fine", Status.OK, "later"),
@@ -39,7 +39,7 @@ def test_findings_are_stamped_and_redacted() -> None:
         yield Finding("x", Status.WARN, "postgresql://u:sekrit99@h/db")
 
     ctx = context()
-    finding = run_checks(ctx, [make_check("leaky", leaky)])[0]  # type: ignore[list-item]
+    finding = run_checks(ctx, [make_check("leaky", leaky)])[0]
     assert finding.check == "leaky" and finding.duration_ms is not None
     assert "sekrit99" not in finding.title
 
@@ -52,6 +52,6 @@ def test_checks_not_started_by_the_deadline_are_skipped() -> None:
 
     ctx = Context(Options(deadline=5.0), "linux", "test", None, {}, Redactor())
     checks = [make_check(name, fine) for name in ("a", "b", "c")]
-    findings = run_checks(ctx, checks, clock=lambda: next(ticks))  # type: ignore[arg-type]
+    findings = run_checks(ctx, checks, clock=lambda: next(ticks))
     assert [(f.id, f.status) for f in findings] == [("fine", Status.OK), ("fine", Status.OK), ("c", Status.SKIP)]
     assert "--deadline" in findings[-1].title

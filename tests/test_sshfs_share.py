@@ -25,7 +25,7 @@ from checks.log_signatures import DATA_DIR, SOCKET_FAILED, classify_line, findin
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.rootcause import find_root_cause
 from lab.sshfs import ShareError, SshfsShare, is_mounted, why_unavailable
-from tests.conftest import PgServer, give_to_postgres, public_tempdir, require
+from tests.conftest import Cli, PgServer, give_to_postgres, public_tempdir, require
 
 OWNER = "nobody"  # sftp-server runs as the folder's unprivileged owner, as the Mac user does
 
@@ -257,10 +257,10 @@ def test_the_chain_from_the_file_names_reverse_sshfs_with_its_count() -> None:
 
 @pytest.mark.sshfs
 @pytest.mark.postgres
-def test_the_cli_names_reverse_sshfs_from_the_real_log(postgres_on_sshfs: PgServer, cli: object) -> None:
+def test_the_cli_names_reverse_sshfs_from_the_real_log(postgres_on_sshfs: PgServer, cli: Cli) -> None:
     server = postgres_on_sshfs.start(wait=False)
     server.wait_exit()
-    result = cli("--log-file", str(server.log), "--format", "json")  # type: ignore[operator]
+    result = cli("--log-file", str(server.log), "--format", "json")
     assert result.code == 1
     report = json.loads(result.out)
     finding = next(f for f in report["findings"] if f["id"] == SOCKET_FAILED)

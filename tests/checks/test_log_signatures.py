@@ -22,6 +22,7 @@ from checks.log_signatures import (
     DATA_DIR,
     NOT_READY,
     SOCKET_FAILED,
+    LogScan,
     classify_line,
     findings_for,
     scan_lines,
@@ -30,6 +31,7 @@ from checks.log_signatures import (
 )
 from doctor.logs import iter_lines
 from doctor.models import Status
+from tests.conftest import Cli, HostShare, PgFactory, PgServer
 
 GUIDE_LINES = [
     'LOG:  could not set permissions of file "{dir}/.s.PGSQL.5432": Invalid argument',
@@ -44,11 +46,13 @@ def strip_prefix(line: str) -> str:
 
 @pytest.mark.postgres
 @pytest.mark.fuse
-def test_real_server_on_a_host_share_prints_the_guide_lines(pg_factory: object, hostshare: object, cli: object) -> None:
-    share = hostshare()  # type: ignore[operator]
+def test_real_server_on_a_host_share_prints_the_guide_lines(
+    pg_factory: PgFactory, hostshare: HostShare, cli: Cli
+) -> None:
+    share = hostshare()
     socket_dir = share.mountpoint / "sock"
     socket_dir.mkdir()
-    server = pg_factory(socket_dir=socket_dir)  # type: ignore[operator]
+    server = pg_factory(socket_dir=socket_dir)
     server.start(wait=False)
     assert server.wait_exit() != 0
     lines = [strip_prefix(line) for line in server.log_text().splitlines()]
@@ -62,7 +66,7 @@ def test_real_server_on_a_host_share_prints_the_guide_lines(pg_factory: object, 
     assert hits.count == 3
     assert hits.first is not None
 
-    result = cli("--log-file", str(server.log), "--format", "json")  # type: ignore[operator]
+    result = cli("--log-file", str(server.log), "--format", "json")
     assert result.code == 1
     report = json.loads(result.out)
     finding = next(f for f in report["findings"] if f["id"] == "log-socket-create-failed")
@@ -74,13 +78,13 @@ def test_real_server_on_a_host_share_prints_the_guide_lines(pg_factory: object, 
 
 
 @pytest.mark.postgres
-def test_real_too_long_socket_path(pg_factory: object, shared_tmp: Path) -> None:
+def test_real_too_long_socket_path(pg_factory: PgFactory, shared_tmp: Path) -> None:
     root = shared_tmp
     deep = root / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     for path in (root / ("d" * 60), deep):
         path.chmod(0o777)
-    server = pg_factory(socket_dir=deep)  # type: ignore[operator]
+    server = pg_factory(socket_dir=deep)
     server.start(wait=False)
     assert server.wait_exit() != 0
     assert "is too long (maximum 107 bytes)" in server.log_text()
@@ -89,9 +93,9 @@ def test_real_too_long_socket_path(pg_factory: object, shared_tmp: Path) -> None
 
 
 @pytest.mark.postgres
-def test_real_stale_lock_from_a_second_server(pg_factory: object) -> None:
-    first = pg_factory().start()  # type: ignore[operator]
-    second = pg_factory(socket_dir=first.socket_dir)  # type: ignore[operator]
+def test_real_stale_lock_from_a_second_server(pg_factory: PgFactory) -> None:
+    first = pg_factory().start()
+    second = pg_factory(socket_dir=first.socket_dir)
     second.start(wait=False)
     assert second.wait_exit() != 0
     assert '.s.PGSQL.5432.lock" already exists' in second.log_text()
@@ -100,8 +104,8 @@ def test_real_stale_lock_from_a_second_server(pg_factory: object) -> None:
 
 
 @pytest.mark.postgres
-def test_real_data_directory_with_wrong_permissions(pg_factory: object) -> None:
-    server = pg_factory()  # type: ignore[operator]
+def test_real_data_directory_with_wrong_permissions(pg_factory: PgFactory) -> None:
+    server = pg_factory()
     server.data.chmod(0o777)
     server.start(wait=False)
     assert server.wait_exit() != 0
@@ -110,8 +114,8 @@ def test_real_data_directory_with_wrong_permissions(pg_factory: object) -> None:
 
 
 @pytest.mark.postgres
-def test_real_libpq_errors_are_classified(pg_factory: object) -> None:
-    server = pg_factory().start()  # type: ignore[operator]
+def test_real_libpq_errors_are_classified(pg_factory: PgFactory) -> None:
+    server = pg_factory().start()
     server.kill()
     messages = []
     for directory in (server.socket_dir, server.root / "nowhere"):
@@ -122,7 +126,7 @@ def test_real_libpq_errors_are_classified(pg_factory: object) -> None:
     assert causes == ["econnrefused", "enoent"]
 
 
-def connect_error(server: object) -> str | None:
+def connect_error(server: PgServer) -> str | None:
     """libpq's own words when a connection over the server's socket fails, None when it works."""
     try:
         psycopg.connect(
@@ -130,14 +134,14 @@ def connect_error(server: object) -> str | None:
             port=5432,
             user="postgres",
             dbname="postgres",
-            connect_timeout=2,  # type: ignore[attr-defined]
+            connect_timeout=2,
         ).close()
     except psycopg.OperationalError as exc:
         return str(exc)
     return None
 
 
-def refusal(server: object, wanted: str, within: float = 15) -> str:
+def refusal(server: PgServer, wanted: str, within: float = 15) -> str:
     """Connect until the server answers with ``wanted``; the whole libpq message."""
     deadline = time.monotonic() + within
     seen: list[str | None] = []
@@ -150,41 +154,42 @@ def refusal(server: object, wanted: str, within: float = 15) -> str:
     raise AssertionError(f"the server never answered {wanted!r}: {seen[-3:]}")
 
 
-def starting_up(pg_factory: Callable[..., object]) -> tuple[object, str]:
+def starting_up(pg_factory: PgFactory) -> tuple[PgServer, str]:
     # Archive recovery whose restore_command takes its time: the startup process holds the server
     # in PM_STARTUP for seconds, and every connection meanwhile gets "starting up".
     server = pg_factory(extra=["-c", "restore_command=sleep 1; false"])
-    (server.data / "recovery.signal").write_text("")  # type: ignore[attr-defined]
-    server.start(wait=False)  # type: ignore[attr-defined]
+    (server.data / "recovery.signal").write_text("")
+    server.start(wait=False)
     message = refusal(server, "the database system is starting up")
-    server.wait_ready(30)  # type: ignore[attr-defined]
+    server.wait_ready(30)
     return server, message
 
 
-def shutting_down(pg_factory: Callable[..., object]) -> tuple[object, str]:
+def shutting_down(pg_factory: PgFactory) -> tuple[PgServer, str]:
     # A smart shutdown waits for the open session; new connections are refused meanwhile.
-    server = pg_factory().start()  # type: ignore[attr-defined]
-    held = psycopg.connect(host=str(server.socket_dir), port=5432, user="postgres", dbname="postgres")  # type: ignore[attr-defined]
+    server = pg_factory().start()
+    held = psycopg.connect(host=str(server.socket_dir), port=5432, user="postgres", dbname="postgres")
     try:
-        os.kill(server.postmaster_pid(), signal.SIGTERM)  # type: ignore[attr-defined]
+        os.kill(server.postmaster_pid(), signal.SIGTERM)
         message = refusal(server, "the database system is shutting down")
     finally:
         held.close()
-    server.wait_exit()  # type: ignore[attr-defined]
+    server.wait_exit()
     return server, message
 
 
-def in_recovery(pg_factory: Callable[..., object]) -> tuple[object, str]:
+def in_recovery(pg_factory: PgFactory) -> tuple[PgServer, str]:
     # A backend killed with SIGKILL makes the postmaster reset every process and run crash
     # recovery; connections meanwhile get "in recovery mode".
     # A second backend, stopped, cannot exit on the postmaster's SIGQUIT: that holds the window
     # open (up to the postmaster's 5 s before SIGKILL) long enough to connect into it.
-    server = pg_factory().start()  # type: ignore[attr-defined]
+    server = pg_factory().start()
     sessions = [
-        psycopg.connect(host=str(server.socket_dir), port=5432, user="postgres", dbname="postgres")  # type: ignore[attr-defined]
-        for _ in range(2)
+        psycopg.connect(host=str(server.socket_dir), port=5432, user="postgres", dbname="postgres") for _ in range(2)
     ]
-    victim, held = (session.execute("SELECT pg_backend_pid()").fetchone()[0] for session in sessions)  # type: ignore[index]
+    rows = [session.execute("SELECT pg_backend_pid()").fetchone() for session in sessions]
+    assert rows[0] is not None and rows[1] is not None
+    victim, held = rows[0][0], rows[1][0]
     os.kill(held, signal.SIGSTOP)
     try:
         os.kill(victim, signal.SIGKILL)
@@ -209,12 +214,12 @@ def in_recovery(pg_factory: Callable[..., object]) -> tuple[object, str]:
     ],
 )
 def test_real_server_not_ready_is_transient_not_a_socket_failure(
-    pg_factory: Callable[..., object], make: Callable[..., tuple[object, str]], wording: str
+    pg_factory: PgFactory, make: Callable[[PgFactory], tuple[PgServer, str]], wording: str
 ) -> None:
     server, message = make(pg_factory)
     assert wording in message and "on socket" in message  # libpq's text, over the socket
-    assert wording in server.log_text()  # type: ignore[attr-defined]  # and the server's own line
-    for source, lines in (("backend.log", message.splitlines()), ("postgres.log", server.log_text().splitlines())):  # type: ignore[attr-defined]
+    assert wording in server.log_text()  # and the server's own line
+    for source, lines in (("backend.log", message.splitlines()), ("postgres.log", server.log_text().splitlines())):
         scan = scan_lines(lines, source)
         assert set(scan.hits) == {NOT_READY}, (source, scan.hits)
         produced = list(findings_for(scan))
@@ -224,19 +229,19 @@ def test_real_server_not_ready_is_transient_not_a_socket_failure(
 
 @pytest.mark.postgres
 def test_not_ready_lines_pass_the_run_while_a_socket_failure_fails_it(
-    pg_factory: Callable[..., object], tmp_path: Path, cli: object
+    pg_factory: PgFactory, tmp_path: Path, cli: Cli
 ) -> None:
     server, message = starting_up(pg_factory)
     transient = tmp_path / "backend.log"
     transient.write_text(f"{message}\nconnected: PostgreSQL 15\n")
-    result = cli("--log-file", str(transient), "--log-file", str(server.log), "--format", "json")  # type: ignore[operator, attr-defined]
+    result = cli("--log-file", str(transient), "--log-file", str(server.log), "--format", "json")
     report = json.loads(result.out)
     assert result.code == 0, report
     assert {f["id"] for f in report["findings"] if f["status"] == "info"} == {NOT_READY}
-    server.stop()  # type: ignore[attr-defined]
+    server.stop()
     failing = tmp_path / "failing.log"
     failing.write_text(f"{message}\n{connect_error(server)}\n")  # the stopped server: no socket file
-    result = cli("--log-file", str(failing), "--format", "json")  # type: ignore[operator]
+    result = cli("--log-file", str(failing), "--format", "json")
     assert result.code == 1
     assert "log-backend-cannot-connect" in {f["id"] for f in json.loads(result.out)["findings"]}
 
@@ -462,5 +467,8 @@ def test_streaming_scan_agrees_with_line_scan(lines: list[str], chunk: int) -> N
         doctor.logs.CHUNK_BYTES = original
     by_line = scan_lines(iter_lines(io.BytesIO(data)), "s")
     assert streamed.lines == by_line.lines
-    summary = lambda scan: {k: (v.count, [e.source for e in v.examples]) for k, v in scan.hits.items()}  # noqa: E731
+
+    def summary(scan: LogScan) -> dict[str, tuple[int, list[str]]]:
+        return {k: (v.count, [e.source for e in v.examples]) for k, v in scan.hits.items()}
+
     assert summary(streamed) == summary(by_line)

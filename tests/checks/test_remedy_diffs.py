@@ -7,18 +7,19 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from lab import composev2
-from tests.conftest import FIXABLE, FIXTURES, require
+from tests.conftest import FIXABLE, FIXTURES, Cli, require
 
 COMPOSE = FIXTURES / "compose"
 
 
-def report(cli: object, directory: Path, target_os: str) -> dict:  # type: ignore[type-arg]
-    result = cli("--project-directory", str(directory), "--target-os", target_os, "--format", "json", "--offline")  # type: ignore[operator]
-    return json.loads(result.out)
+def report(cli: Cli, directory: Path, target_os: str) -> dict[str, Any]:
+    result = cli("--project-directory", str(directory), "--target-os", target_os, "--format", "json", "--offline")
+    return cast("dict[str, Any]", json.loads(result.out))
 
 
 def apply(diff: str, directory: Path) -> None:
@@ -28,7 +29,7 @@ def apply(diff: str, directory: Path) -> None:
 
 
 @pytest.mark.parametrize(("case", "finding_id"), FIXABLE)
-def test_diff_fixes_the_fixture(cli: object, tmp_path: Path, case: str, finding_id: str) -> None:
+def test_diff_fixes_the_fixture(cli: Cli, tmp_path: Path, case: str, finding_id: str) -> None:
     project = tmp_path / case
     shutil.copytree(COMPOSE / case, project)
     before = report(cli, project, "macos")
@@ -41,7 +42,7 @@ def test_diff_fixes_the_fixture(cli: object, tmp_path: Path, case: str, finding_
     assert after["status"] != "fail", after["findings"]
 
 
-def test_guide_incorrect_becomes_the_guide_correct(cli: object, tmp_path: Path) -> None:
+def test_guide_incorrect_becomes_the_guide_correct(cli: Cli, tmp_path: Path) -> None:
     project = tmp_path / "guide"
     shutil.copytree(COMPOSE / "guide-incorrect", project)
     finding = next(f for f in report(cli, project, "macos")["findings"] if f["id"] == "socket-host-path")
@@ -55,7 +56,7 @@ def test_guide_incorrect_becomes_the_guide_correct(cli: object, tmp_path: Path) 
     assert not [f for f in after["findings"] if f["status"] == "fail"]
 
 
-def test_doctor_never_edits_the_files(cli: object, tmp_path: Path) -> None:
+def test_doctor_never_edits_the_files(cli: Cli, tmp_path: Path) -> None:
     project = tmp_path / "guide"
     shutil.copytree(COMPOSE / "guide-incorrect", project)
     original = (project / "compose.yaml").read_bytes()
@@ -65,12 +66,12 @@ def test_doctor_never_edits_the_files(cli: object, tmp_path: Path) -> None:
 
 
 DIFF_CASES = sorted(
-    {p.values[0] for p in FIXABLE} | {p.name for p in COMPOSE.iterdir() if p.name.startswith("fix-")}  # type: ignore[misc]
+    {str(p.values[0]) for p in FIXABLE} | {p.name for p in COMPOSE.iterdir() if p.name.startswith("fix-")}
 )
 
 
 @pytest.mark.parametrize("case", DIFF_CASES)
-def test_every_diff_gives_a_file_compose_v2_accepts(cli: object, tmp_path: Path, case: str) -> None:
+def test_every_diff_gives_a_file_compose_v2_accepts(cli: Cli, tmp_path: Path, case: str) -> None:
     """Each finding's diff on its own (as a user applies the one they read) merges into the
     top-level volumes: that is there, so Compose v2 accepts the result."""
     require(composev2.binary() is not None, composev2.why_unavailable() or "no Compose v2")
@@ -80,6 +81,6 @@ def test_every_diff_gives_a_file_compose_v2_accepts(cli: object, tmp_path: Path,
         project = tmp_path / f"{case}-{finding['id']}"
         shutil.copytree(COMPOSE / case, project)
         apply(finding["remedy"]["diff"], project)
-        files = [n for n in ("compose.yaml", "compose.override.yaml") if (project / n).is_file()]
+        files = [Path(n) for n in ("compose.yaml", "compose.override.yaml") if (project / n).is_file()]
         ok, words = composev2.accepts(files, cwd=project, env={})
         assert ok, (finding["id"], finding["remedy"]["diff"], words)

@@ -183,16 +183,32 @@ def test_unpinned_stack_on_a_live_swarm(nodes: list[Node], status: Status) -> No
 @pytest.mark.parametrize(
     ("stack", "expected"),
     [
-        pytest.param("st1", "docker stack deploy -c compose.yaml st1", id="stack"),
-        pytest.param(None, "up -d --force-recreate", id="compose"),
+        pytest.param(
+            "st1",
+            (
+                "docker stack deploy -c compose.yaml st1",
+                "docker service ps --no-trunc st1_backend",
+                "docker service logs --tail 50 st1_backend",
+                "docker node ls",
+            ),
+            id="stack",
+        ),
+        pytest.param(
+            None,
+            (
+                "docker compose -p backend-socket-not-mounted-fail up -d --force-recreate",
+                "docker volume inspect backend-socket-not-mounted-fail_db_socket",
+                "docker compose -p backend-socket-not-mounted-fail logs --tail 50 backend",
+            ),
+            id="compose",
+        ),
     ],
 )
-def test_remedy_commands_follow_the_deployment(stack: str | None, expected: str) -> None:
+def test_remedy_commands_follow_the_deployment(stack: str | None, expected: tuple[str, ...]) -> None:
     findings = findings_for(COMPOSE / "backend-socket-not-mounted-fail", stack=stack)
     finding = next(f for f in findings if f.id == "backend-socket-not-mounted")
     assert finding.remedy is not None
-    assert any(expected in command for command in finding.remedy.commands), finding.remedy.commands
-    assert stack is None or not any("docker compose" in command for command in finding.remedy.commands)
+    assert finding.remedy.commands == expected
 
 
 @pytest.mark.parametrize(

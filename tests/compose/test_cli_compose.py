@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Cli, CliResult
+
 PROFILED = """
 services:
   database:
@@ -23,8 +25,8 @@ volumes:
 """
 
 
-def ids(result: object) -> set[str]:
-    report = json.loads(result.out)  # type: ignore[attr-defined]
+def ids(result: CliResult) -> set[str]:
+    report = json.loads(result.out)
     return {finding["id"] for finding in report["findings"]}
 
 
@@ -36,14 +38,14 @@ def ids(result: object) -> set[str]:
         pytest.param(["--profile", "other", "--profile", "debug"], True, id="repeatable"),
     ],
 )
-def test_profile_flag(cli: object, tmp_path: Path, extra: list[str], judged: bool) -> None:
+def test_profile_flag(cli: Cli, tmp_path: Path, extra: list[str], judged: bool) -> None:
     (tmp_path / "compose.yaml").write_text(PROFILED)
     args = ["--project-directory", str(tmp_path), "--offline", "--target-os", "macos", "--format", "json", *extra]
-    result = cli(*args)  # type: ignore[operator]
+    result = cli(*args)
     assert ("socket-host-path" in ids(result)) is judged
 
 
-def test_file_in_a_subfolder_sets_the_project_directory(cli: object, tmp_path: Path) -> None:
+def test_file_in_a_subfolder_sets_the_project_directory(cli: Cli, tmp_path: Path) -> None:
     deploy = tmp_path / "deploy"
     deploy.mkdir()
     (deploy / "compose.yaml").write_text(
@@ -52,7 +54,7 @@ def test_file_in_a_subfolder_sets_the_project_directory(cli: object, tmp_path: P
         "volumes:\n  db_socket: {}\n  db_data: {}\n"
     )
     (deploy / "db.env").write_text("POSTGRES_PASSWORD=example\n")
-    result = cli("-f", "deploy/compose.yaml", "--offline", "--format", "json", cwd=tmp_path)  # type: ignore[operator]
+    result = cli("-f", "deploy/compose.yaml", "--offline", "--format", "json", cwd=tmp_path)
     report = json.loads(result.out)
     assert "compose-invalid" not in ids(result)  # the env_file is found beside the file, not in the cwd
     assert report["target"]["project"] == "deploy"

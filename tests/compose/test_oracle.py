@@ -208,7 +208,7 @@ def service(
         body["env_file"] = draw(
             st.sampled_from(["e1.env", ["e1.env", "sub2/e2.env"], [{"path": "none.env", "required": False}]])
         )
-    if earlier and draw(st.booleans()):
+    if bool(earlier) and draw(st.booleans()):
         deps = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True))
         if draw(st.booleans()):
             body["depends_on"] = deps

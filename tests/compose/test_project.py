@@ -197,7 +197,13 @@ def test_unreadable_file_is_a_problem_for_an_ordinary_user(tmp_path: Path) -> No
     try:
         (directory / "compose.yaml").write_text("services: {}\n")
         (directory / "compose.yaml").chmod(0o000)
-        problems = run_as_nobody(lambda: [p.message for p in load_project(directory, environ={}).problems])  # type: ignore[union-attr]
+
+        def messages() -> list[str]:
+            project = load_project(directory, environ={})
+            assert project is not None
+            return [p.message for p in project.problems]
+
+        problems = run_as_nobody(messages)
         assert problems == ["cannot read the file: Permission denied"]
     finally:
         import shutil

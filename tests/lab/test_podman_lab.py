@@ -4,6 +4,7 @@ Podman that is proven to leave no process, mount, network rule or storage behind
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,13 +43,18 @@ def test_podman_compose_ignores_the_wait_and_the_doctor_calls_it_history(
     (past,) = [f for f in by_id(report)["log-failures-past"] if "backend" in f["title"]]
     assert past["status"] == "info"
     assert "podman-compose ignores that condition" in past["detail"]
-    assert " to " in past["title"]  # the time span of the past failures
+    # The time span of the past failures: first to last, two different moments in that order.
+    stamp = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}[^ )]*(?: [A-Z]{2,5})?"
+    span = re.search(rf", ({stamp}) to ({stamp})\)$", past["title"])
+    assert span is not None, past["title"]
+    assert span.group(1) < span.group(2), past["title"]
 
 
 @ON_PODMAN
 def test_remedies_use_podman_compose_on_its_deployment(deploy: Callable[[str], Deployment]) -> None:
     deployment = deploy("podman-compose-wait")
-    deployment.engine.podman("kill", "--signal", "KILL", f"{deployment.project}_database_1")  # type: ignore[attr-defined]
+    assert isinstance(deployment.engine, PodmanEngine)
+    deployment.engine.podman("kill", "--signal", "KILL", f"{deployment.project}_database_1")
     assert deployment.wait_for({"database": {"state": "exited"}}, timeout=30)
     report = doctor(deployment)
     (stopped,) = by_id(report)["container-not-running"]

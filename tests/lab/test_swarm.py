@@ -155,8 +155,8 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         blind = Options(
             project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.manager.host
         )
-        probed = run_checks(build_context(blind, environ={"HOME": "/nonexistent"}), select(["socket-vantage"]))
-        vantage = by_id(probed, "socket-vantage")
+        blind_findings = run_checks(build_context(blind, environ={"HOME": "/nonexistent"}), select(["socket-vantage"]))
+        vantage = by_id(blind_findings, "socket-vantage")
         assert vantage.title.startswith("Server up on node lab-n1; backend on node lab-n2")
         assert "no answer — pg_isready in a probe task on node lab-n2" in evidence_text(vantage)
         assert not lab.manager.docker("service", "ls", "-q", "--filter", f"label={PROBE_LABEL}").strip()
