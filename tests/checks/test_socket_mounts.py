@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from checks import socket_mounts
+from doctor import topology
 from doctor.models import Status
 from tests.checks.projects import COMPOSE, context, project, verdicts
 
@@ -65,7 +66,7 @@ def test_run(case: str, target_os: str, expected: list[tuple[str, Status]]) -> N
     ],
 )
 def test_find_host_path_sockets(case: str, expected: list[tuple[str, list[str]]]) -> None:
-    groups = socket_mounts.find_host_path_sockets(project(case))
+    groups = topology.find_host_path_sockets(project(case))
     assert [(g.host_path, [use.service.name for use, _ in g.uses]) for g in groups] == expected
 
 
@@ -77,7 +78,7 @@ def test_find_host_path_sockets(case: str, expected: list[tuple[str, list[str]]]
     ],
 )
 def test_find_undeclared_socket_volumes(case: str, expected: dict[str, list[str]]) -> None:
-    missing = socket_mounts.find_undeclared_socket_volumes(project(case))
+    missing = topology.find_undeclared_socket_volumes(project(case))
     assert {key: [use.service.name for use, _ in uses] for key, uses in missing.items()} == expected
 
 
@@ -89,4 +90,4 @@ def test_find_undeclared_socket_volumes(case: str, expected: dict[str, list[str]
     ],
 )
 def test_find_bind_device_volumes(case: str, expected: list[str]) -> None:
-    assert [decl.key for decl in socket_mounts.find_bind_device_volumes(project(case))] == expected
+    assert [decl.key for decl in topology.find_bind_device_volumes(project(case))] == expected
