@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from doctor.compose.model import ComposeProject, Mount
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Status
+from doctor.models import Evidence, Finding, Status, skipped
 
 ProjectCheck = Callable[[Context, ComposeProject], Iterator[Finding]]
 
@@ -16,10 +16,10 @@ def project_or_skip(ctx: Context, check_id: str) -> tuple[ComposeProject | None,
     """The project when the Compose checks can judge it, else the skip finding saying why."""
     project = ctx.project
     if project is None:
-        return None, Finding(check_id, Status.SKIP, "No Compose file was given or found")
+        return None, skipped(check_id, "no Compose file was given or found")
     unreadable = [p for p in project.problems if not p.path]
     if unreadable or not project.texts:
-        return None, Finding(check_id, Status.SKIP, "The Compose files could not be read (see compose-invalid)")
+        return None, skipped(check_id, "the Compose files could not be read", "see compose-invalid")
     return project, None
 
 
@@ -38,7 +38,7 @@ def requires_project(
                     yield skip
                 return
             if engine and ctx.engine is None:
-                yield Finding(check_id, Status.SKIP, "The engine was not reached (see engine)")
+                yield skipped(check_id, "the engine was not reached", "see engine")
                 return
             yield from check(ctx, project)
 

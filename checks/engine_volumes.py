@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks._common import requires_project
+from doctor import catalog
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.engine.nodes import stack_volumes
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.postgres import data_dir, database_services
 from doctor.topology import client_uses, server_uses
 
-ID = "engine-volumes"
+ID = catalog.ENGINE_VOLUMES
 SUMMARY = "The socket and data volumes exist on the engine, made by Compose for this project"
 PROJECT_LABEL = "com.docker.compose.project"
 VOLUME_LABEL = "com.docker.compose.volume"
@@ -69,7 +70,7 @@ def find_volume_problems(
         found = by_name.get(volume.engine_name)
         if found is None:
             yield Finding(
-                "volume-missing",
+                catalog.VOLUME_MISSING,
                 Status.FAIL if deployed else Status.WARN,
                 f"The {volume.role} volume {volume.engine_name} ({volume.key}) does not exist on the engine",
                 "The project's containers exist, so they use other storage than the file says."
@@ -79,13 +80,14 @@ def find_volume_problems(
                     f"`{compose} -p {project} up -d` creates it"
                     + ("; an external volume must be created by hand" if volume.external else "")
                 ),
+                facts=Facts(volume=volume.engine_name),
             )
             continue
         labels = found.get("Labels") or {}
         device = binds_host_folder(found)
         if device is not None:
             yield Finding(
-                "volume-bind-device",
+                catalog.VOLUME_BIND_DEVICE,
                 Status.FAIL if target_os == "macos" else Status.WARN,
                 f"The live volume {volume.engine_name} binds the host folder {device}",
                 "Its options mount a host folder (o=bind, device=...), which on macOS is a share into the VM "
@@ -95,12 +97,13 @@ def find_volume_problems(
                     f"Remove driver_opts from the file, then `{compose} -p {project} down` and "
                     f"`{runtime} volume rm {volume.engine_name}` so it is made again."
                 ),
+                facts=Facts(volume=volume.engine_name, path=device),
             )
         owner = labels.get(PROJECT_LABEL, labels.get(STACK_LABEL))
         if not volume.external and owner != project:
             made = f"for project {owner!r}" if owner else "outside Compose"
             yield Finding(
-                "volume-foreign-project",
+                catalog.VOLUME_FOREIGN_PROJECT,
                 Status.WARN,
                 f"The volume {volume.engine_name} exists but was created {made}",
                 "Docker Compose v2 uses it anyway and only warns ('already exists but was not created by "
@@ -110,6 +113,7 @@ def find_volume_problems(
                 Remedy(
                     f"Declare {volume.key} with `external: true` and `name: {volume.engine_name}`, or remove the volume."
                 ),
+                facts=Facts(volume=volume.engine_name),
             )
     yield from _other_projects(wanted, on_engine, project)
 
@@ -125,11 +129,12 @@ def _other_projects(wanted: list[WantedVolume], on_engine: list[dict[str, Any]],
         )
         if others:
             yield Finding(
-                "volume-other-projects",
+                catalog.VOLUME_OTHER_PROJECTS,
                 Status.INFO,
                 f"Volumes for {volume.key} also exist under other project names: {', '.join(others)}",
                 "After a directory rename or a -p change the data may be in one of these, while the "
                 "project now uses an empty new volume.",
+                facts=Facts(volume=volume.key),
             )
 
 
@@ -139,7 +144,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     assert engine is not None  # requires_project(engine=True) has checked
     wanted = wanted_volumes(project)
     if not wanted:
-        yield Finding(ID, Status.SKIP, "The Compose files name no socket or data volume")
+        yield skipped(ID, "the Compose files name no socket or data volume")
         return
     deployed = bool(engine.project_containers(project.name))
     volumes = stack_volumes(engine, ctx.nodes, ctx.stack) if ctx.stack is not None else engine.volumes()
@@ -155,7 +160,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         )
     )
     if ctx.is_stack:  # a stack volume exists only on the nodes that ran a task mounting it
-        problems = [_on_this_node(f) if f.id == "volume-missing" else f for f in problems]
+        problems = [_on_this_node(f) if f.id == catalog.VOLUME_MISSING else f for f in problems]
     yield from problems
     if not [f for f in problems if f.status.is_problem]:
         listed = ", ".join(f"{v.key} → {v.engine_name}" for v in wanted)
@@ -171,4 +176,5 @@ def _on_this_node(finding: Finding) -> Finding:
         "stack-placement judges where the tasks run.",
         finding.evidence,
         None,
+        facts=finding.facts,
     )

@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from checks._common import mount_evidence, requires_project, severity
+from doctor import catalog
 from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject, Mount, VolumeDecl
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status
 from doctor.remedies import GUIDE, recreate_volume_commands, verify_commands
 from doctor.topology import SocketUse, client_uses, server_uses, socket_volume_name
 
-ID = "socket-mounts"
+ID = catalog.SOCKET_MOUNTS
 SUMMARY = "Socket directories are named volumes, not host folders or device binds"
 
 
@@ -94,7 +95,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
     if ctx.target_os != "macos":
         why += " On Linux it works, but the same file breaks the moment it runs on macOS."
     return Finding(
-        "socket-host-path",
+        catalog.SOCKET_HOST_PATH,
         status,
         f"The socket directory {targets} is the host folder {group.host_path} ({', '.join(services)})",
         why,
@@ -112,6 +113,12 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
                 stack=ctx.is_stack,
             ),
         ),
+        facts=Facts(
+            services=tuple(services),
+            path=group.host_path,
+            volume=volume,
+            origin=str(group.uses[0][1].origin) if group.uses else None,
+        ),
     )
 
 
@@ -119,12 +126,13 @@ def undeclared_finding(ctx: Context, project: ComposeProject, key: str, uses: li
     editor = ComposeEditor(project)
     editor.declare_volume(uses[0][1].origin.file, key)
     return Finding(
-        "socket-volume-undeclared",
+        catalog.SOCKET_VOLUME_UNDECLARED,
         Status.FAIL,
         f"The socket volume {key} is not declared under top-level volumes:",
         "docker compose refuses a service that refers to an undefined volume.",
         tuple(mount_evidence(mount, use.service.name) for use, mount in uses),
         Remedy(f"Declare {key} under top-level volumes: with driver: local.", editor.diff()),
+        facts=Facts(volume=key, origin=str(uses[0][1].origin)),
     )
 
 
@@ -136,7 +144,7 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
     if ctx.engine is not None and ctx.engine.runtime.ignores_driver_opts:
         status = Status.WARN  # Finch drops driver_opts, so the volume is an ordinary VM volume there
     return Finding(
-        "socket-volume-bind-device",
+        catalog.SOCKET_VOLUME_BIND_DEVICE,
         status,
         f"The socket volume {decl.key} binds the host folder {device} through driver_opts",
         "A local volume with type: none, o: bind and a device is a host folder under another name: "
@@ -149,4 +157,5 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
             editor.diff() if removed else "",
             recreate_volume_commands(ctx.runtime, project.name, decl.engine_name, ctx.compose_command),
         ),
+        facts=Facts(volume=decl.key, path=device, origin=str(decl.origin)),
     )

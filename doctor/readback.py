@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from doctor import safeio
-from doctor.models import Evidence, Finding, Remedy, Status, Target
+from doctor.models import NO_FACTS, Evidence, Finding, Remedy, Status, Target, facts_from_dict
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
@@ -95,6 +95,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         remedy=None if remedy is None else Remedy(remedy["summary"], remedy.get("diff", ""), commands),
         check=data.get("check", ""),
         duration_ms=data.get("duration_ms"),
+        facts=facts_from_dict(facts) if isinstance(facts := data.get("facts"), dict) else NO_FACTS,
     )
 
 

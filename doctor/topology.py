@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from typing import Any
 
 from doctor.compose.model import ComposeProject, Mount, Service, canonical_dir
 from doctor.postgres import client_targets, database_services, server_port, socket_dirs
@@ -129,3 +130,17 @@ def socket_volume_name(project: ComposeProject, default: str = "db_socket") -> s
         if use.mount is not None and use.mount.type == "volume" and use.mount.source:
             return use.mount.source
     return default
+
+
+def actual_mount(container: Any, directory: str) -> dict[str, Any] | None:
+    """The mount of a running container (the engine's inspect answer) that holds ``directory``:
+    the deepest one whose destination covers it, or None for the container's own filesystem."""
+    wanted = canonical_dir(directory)
+    best: dict[str, Any] | None = None
+    for mount in container.attrs.get("Mounts") or []:
+        target = canonical_dir(str(mount.get("Destination", "")))
+        if (wanted == target or wanted.startswith(target.rstrip("/") + "/")) and (
+            best is None or len(target) > len(canonical_dir(str(best.get("Destination", ""))))
+        ):
+            best = mount
+    return best
