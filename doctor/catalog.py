@@ -72,7 +72,7 @@ class UnknownFinding(KeyError):
 SOCKET_RULE = "The socket directory is always a named volume, shared by the database and the backend (The Solution)"
 DATA_RULE = "Data uses a named volume on macOS and may use a host path on Linux (Volume Type Comparison)"
 WAIT_RULE = "Clients wait for a healthy database (Backend Cannot Connect, check 3)"
-TEST_RULE = "Test on the target platform: the deployment as the engine runs it (Best Practices)"
+TEST_RULE = "Test on the target platform: the deployment as the engine runs it (Best Practices 5)"
 
 # fmt: off
 # The ids. A check's own id (its ok or skip finding) is a finding id too.
@@ -218,19 +218,20 @@ _ENTRIES: tuple[Entry, ...] = (
       rule=WAIT_RULE),
     E(SECRET_VALUES, OK, OK, "no secret value is also a name, a path or an ordinary word", NONE),
     E(WEAK_SECRET, INFO, INFO, "a secret value is also a name, part of a path or an ordinary word", ADVICE),
-    E(STACK_PLACEMENT, SKIP, SKIP, "not a Swarm stack, or nothing to place", NONE),
+    E(STACK_PLACEMENT, SKIP, SKIP, "not a Swarm stack, or nothing to place", NONE,
+      note="info when placement is judged from the files only"),
     E(STACK_PLACEMENT_OK, OK, OK, "the database and every socket client are bound to one node", NONE,
       rule=SOCKET_RULE),
     E(STACK_DEPENDS_ON_IGNORED, INFO, INFO, "Swarm ignores depends_on in a stack", ADVICE, rule=WAIT_RULE,
       note="warn with `restart_policy: condition: none`"),
     E(LOG_SIGNATURES, OK, OK, "the given logs show no known failure signature", NONE,
-      note="skip without --log-file"),
+      note="skip without `--log-file`"),
     E(LOG_SERVER_NOT_READY, INFO, INFO, "a client met a server that was starting up or shutting down", ADVICE,
       rule=WAIT_RULE),
     E(LOG_FILE_UNREADABLE, ERROR, ERROR, "a --log-file cannot be opened", NONE),
     E(LOG_FAILURES_PAST, INFO, INFO, "log failures from before the socket worked from every vantage point", ADVICE,
       rule=WAIT_RULE),
-    E(SOCKET_PROBE, SKIP, SKIP, "no --socket-dir given", NONE),
+    E(SOCKET_PROBE, SKIP, SKIP, "no --socket-dir given: no probe from this machine", NONE),
     E(SOCKET_CONNECT_OK, OK, OK, "a real connection over the socket worked", NONE),
     E(SOCKET_AUTH_FAILED, WARN, WARN, "the socket works, but the server refused the login", ADVICE),
     E(ENGINE, SKIP, SKIP, "the engine was not contacted (--offline)", NONE),
@@ -245,6 +246,7 @@ _ENTRIES: tuple[Entry, ...] = (
     E(CHECK_CRASHED, ERROR, ERROR, "a check crashed (a bug in the doctor)", NONE),
 )
 # fmt: on
+del E, OK, INFO, WARN, FAIL, SKIP, ERROR, DIFF, COMMANDS, ADVICE, NONE, _FILE, _VOLUME, _LOG, _CONTAINER, _CONNECTION
 
 
 def _index(entries: tuple[Entry, ...]) -> Mapping[str, Entry]:

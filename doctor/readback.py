@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from doctor import safeio
+from doctor import catalog, safeio
 from doctor.models import NO_FACTS, Evidence, Finding, Remedy, Status, Target, facts_from_dict
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
@@ -28,8 +28,8 @@ MAX_MEMBER_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 128 * 1024 * 1024
 MAX_MEMBERS = 2000
 # The checks that read only the Compose files: these run again from the bundle's copies.
-FILE_CHECKS = ("compose-file", "socket-mounts", "socket-sharing", "socket-path-length", "data-volume-strategy",
-               "backend-start-order", "secret-values")  # fmt: skip
+FILE_CHECKS = (catalog.COMPOSE_FILE, catalog.SOCKET_MOUNTS, catalog.SOCKET_SHARING, catalog.SOCKET_PATH_LENGTH,
+               catalog.DATA_VOLUME_STRATEGY, catalog.BACKEND_START_ORDER, catalog.SECRET_VALUES)  # fmt: skip
 
 
 class BundleUnreadable(Exception):
