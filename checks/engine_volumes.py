@@ -63,11 +63,23 @@ def find_volume_problems(
     *,
     compose: str = "docker compose",
     runtime: str = "docker",
+    stack: bool = False,
 ) -> Iterator[Finding]:
-    """``compose`` and ``runtime``: the commands of the tool that deployed the project."""
+    """``compose`` and ``runtime``: the commands of the tool that deployed the project;
+    ``stack``: a Swarm stack, whose volume exists only on the nodes that ran a task mounting it."""
     by_name = {str(v.get("Name")): v for v in on_engine}
     for volume in wanted:
         found = by_name.get(volume.engine_name)
+        if found is None and stack:
+            yield Finding(
+                catalog.VOLUME_MISSING,
+                Status.INFO,
+                f"The {volume.role} volume {volume.engine_name} ({volume.key}) does not exist on this engine's node",
+                "In a Swarm stack each node makes the volume when it first runs a task that mounts it; "
+                "stack-placement judges where the tasks run.",
+                facts=Facts(volume=volume.engine_name),
+            )
+            continue
         if found is None:
             yield Finding(
                 catalog.VOLUME_MISSING,
@@ -157,24 +169,10 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
             ctx.target_os,
             compose=ctx.compose_command,
             runtime=ctx.runtime,
+            stack=ctx.is_stack,
         )
     )
-    if ctx.is_stack:  # a stack volume exists only on the nodes that ran a task mounting it
-        problems = [_on_this_node(f) if f.id == catalog.VOLUME_MISSING else f for f in problems]
     yield from problems
     if not [f for f in problems if f.status.is_problem]:
         listed = ", ".join(f"{v.key} → {v.engine_name}" for v in wanted)
         yield Finding(ID, Status.OK, f"The volumes exist on the engine as Compose made them: {listed}")
-
-
-def _on_this_node(finding: Finding) -> Finding:
-    return Finding(
-        finding.id,
-        Status.INFO,
-        finding.title.replace("on the engine", "on this engine's node"),
-        "In a Swarm stack each node makes the volume when it first runs a task that mounts it; "
-        "stack-placement judges where the tasks run.",
-        finding.evidence,
-        None,
-        facts=finding.facts,
-    )
