@@ -66,7 +66,7 @@ def _upper_first(text: str) -> str:
     return text[0].upper() + text[1:] if word in _OUR_WORDS else text
 
 
-_OUR_WORDS = frozenset(["the", "a", "an", "no", "nothing", "cannot", "every", "server", "engine", "something", "more"])
+_OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "every", "server", "something", "more"})
 # The doctor's own sentence starts; a service called "Backend" is a name and keeps its capital.
 _OUR_CAPITALS = frozenset(word.capitalize() for word in _OUR_WORDS)
 

@@ -18,6 +18,7 @@ from checks.log_signatures import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor import catalog
 from doctor.bundle import LOG_IDS
+from doctor.catalog import RemedyKind
 from doctor.context import Options, build_context
 from doctor.engine.composetool import ComposeTool
 from doctor.history import settle, works_everywhere
@@ -111,6 +112,8 @@ def reading(findings: list[Finding], tool: ComposeTool | None = None) -> dict[st
 
 def assert_title_blind(findings: list[Finding], tool: ComposeTool | None = None) -> dict[str, Any]:
     assert {f.id for f in findings} <= set(catalog.ids())
+    # What the catalog says of each id holds for the findings made: no remedy where it has none.
+    assert all(f.remedy is None for f in findings if catalog.get(f.id).remedy is RemedyKind.NONE)
     normal = reading(findings, tool)
     assert reading(scrambled(findings), tool) == normal
     return normal
