@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 
+from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Status, skipped
@@ -47,8 +48,9 @@ def requires_project(
     return wrap
 
 
-def severity(ctx: Context, *, macos: Status, linux: Status) -> Status:
-    return macos if ctx.target_os == "macos" else linux
+def severity(ctx: Context, finding_id: str) -> Status:
+    """The finding's status on the target OS, as the catalog declares it."""
+    return catalog.get(finding_id).status_on(ctx.target_os)
 
 
 def mount_evidence(mount: Mount, service: str) -> Evidence:

@@ -100,7 +100,7 @@ def find_volume_problems(
         if device is not None:
             yield Finding(
                 catalog.VOLUME_BIND_DEVICE,
-                Status.FAIL if target_os == "macos" else Status.WARN,
+                catalog.get(catalog.VOLUME_BIND_DEVICE).status_on(target_os),
                 f"The live volume {volume.engine_name} binds the host folder {device}",
                 "Its options mount a host folder (o=bind, device=...), which on macOS is a share into the VM "
                 "where sockets cannot be created. The volume keeps these options until it is removed.",

@@ -86,7 +86,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
         editor.declare_volume(group.uses[0][1].origin.file, volume)
     services = list(dict.fromkeys(use.service.name for use, _ in group.uses))
     targets = ", ".join(sorted({m.target for _, m in group.uses}))
-    status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
+    status = severity(ctx, catalog.SOCKET_HOST_PATH)
     why = (
         "On macOS, Finch (and Docker Desktop, Colima) run containers in a Linux VM and reach this "
         "folder over virtiofs, 9p or sshfs, where a Unix socket cannot be created: PostgreSQL dies "
@@ -140,7 +140,7 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
     editor = ComposeEditor(project)
     removed = decl.origin.line is not None and editor.remove_block(decl.origin.file, decl.origin.line, "driver_opts")
     device = decl.driver_opts.get("device", "?")
-    status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
+    status = severity(ctx, catalog.SOCKET_VOLUME_BIND_DEVICE)
     if ctx.engine is not None and ctx.engine.runtime.ignores_driver_opts:
         status = Status.WARN  # Finch drops driver_opts, so the volume is an ordinary VM volume there
     return Finding(
