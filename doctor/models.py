@@ -125,7 +125,7 @@ def facts_from_dict(data: Mapping[str, Any]) -> Facts:
         value = data.get(item.name)
         if item.name in _ENUMS:
             kind = _ENUMS[item.name]
-            if value in {member.value for member in kind}:
+            if isinstance(value, str) and value in {member.value for member in kind}:
                 values[item.name] = kind(value)
         elif item.name == "services":
             if isinstance(value, list) and all(isinstance(v, str) for v in value):

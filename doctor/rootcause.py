@@ -40,7 +40,9 @@ def _phrase(finding: Finding) -> str:
     if finding.id == catalog.LOG_BACKEND_CANNOT_CONNECT:
         return "the backend cannot reach the server" + _cause(finding)
     if finding.id == catalog.CONTAINER_NOT_RUNNING and facts.service and facts.state:
-        return f"the {facts.service} container {facts.state} with code {facts.exit_code}"
+        return f"the {facts.service} container {facts.state}" + (
+            f" with code {facts.exit_code}" if facts.exit_code is not None else ""
+        )
     if finding.id == catalog.CONTAINER_RESTARTING and facts.service:
         return f"the {facts.service} container keeps restarting" + (
             f" ({facts.count} restarts)" if facts.count is not None else ""

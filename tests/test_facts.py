@@ -59,6 +59,7 @@ def test_facts_survive_a_bundle() -> None:
         pytest.param({"exit_code": "137"}, id="number-as-text"),
         pytest.param({"count": True}, id="bool-is-no-count"),
         pytest.param({"vantage": "works-somewhere"}, id="unknown-verdict"),
+        pytest.param({"vantage": ["not-shared"], "errno_class": {}}, id="unhashable-enum-value"),
         pytest.param({"services": "backend"}, id="text-for-a-list"),
         pytest.param({"service": ["db"]}, id="list-for-text"),
         pytest.param({"title": "prose"}, id="unknown-key"),
