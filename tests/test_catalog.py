@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from checks.log_signatures import IN_ORDER, Signature
 from doctor import catalog
 from doctor.catalog import Layer
 from doctor.findings import page, page_ids
+from doctor.logcauses import CAUSES, log_cause
 from doctor.models import Errno, Facts, Status, VantageVerdict
 from doctor.rootcause import LAYERS
 from tests.conftest import REPO
@@ -125,3 +127,14 @@ SOURCES = sorted(
 @pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(REPO)) for p in SOURCES])
 def test_no_module_spells_a_finding_id(path: Path) -> None:
     assert _id_literals(path) == []
+
+
+@pytest.mark.parametrize("signature", IN_ORDER, ids=[f"{s.finding}:{s.cause}" for s in IN_ORDER])
+def test_every_classifier_cause_has_its_record(signature: Signature) -> None:
+    cause = log_cause(signature.cause)
+    assert cause.finding == signature.finding
+    assert catalog.get(cause.finding).layer is not None or cause.finding == catalog.LOG_SERVER_NOT_READY
+
+
+def test_no_cause_record_the_classifier_never_finds() -> None:
+    assert set(CAUSES) == {s.cause for s in IN_ORDER}
