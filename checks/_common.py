@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 
+from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Status
+from doctor.models import Evidence, Finding, Status, skipped
 
 ProjectCheck = Callable[[Context, ComposeProject], Iterator[Finding]]
 
@@ -16,10 +17,10 @@ def project_or_skip(ctx: Context, check_id: str) -> tuple[ComposeProject | None,
     """The project when the Compose checks can judge it, else the skip finding saying why."""
     project = ctx.project
     if project is None:
-        return None, Finding(check_id, Status.SKIP, "No Compose file was given or found")
+        return None, skipped(check_id, "no Compose file was given or found")
     unreadable = [p for p in project.problems if not p.path]
     if unreadable or not project.texts:
-        return None, Finding(check_id, Status.SKIP, "The Compose files could not be read (see compose-invalid)")
+        return None, skipped(check_id, "the Compose files could not be read", "see compose-invalid")
     return project, None
 
 
@@ -38,7 +39,7 @@ def requires_project(
                     yield skip
                 return
             if engine and ctx.engine is None:
-                yield Finding(check_id, Status.SKIP, "The engine was not reached (see engine)")
+                yield skipped(check_id, "the engine was not reached", "see engine")
                 return
             yield from check(ctx, project)
 
@@ -47,8 +48,9 @@ def requires_project(
     return wrap
 
 
-def severity(ctx: Context, *, macos: Status, linux: Status) -> Status:
-    return macos if ctx.target_os == "macos" else linux
+def severity(ctx: Context, finding_id: str) -> Status:
+    """The finding's status on the target OS, as the catalog declares it."""
+    return catalog.get(finding_id).status_on(ctx.target_os)
 
 
 def mount_evidence(mount: Mount, service: str) -> Evidence:

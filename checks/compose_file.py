@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from doctor import safeio
+from doctor import catalog, safeio
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.postgres import database_services, unreadable_confs
 
-ID = "compose-file"
+ID = catalog.COMPOSE_FILE
 SUMMARY = "The Compose files parse and merge as docker compose would read them"
-UNREADABLE = "file-unreadable"
+UNREADABLE = catalog.FILE_UNREADABLE
 ENV_MAX_BYTES = 1_048_576  # as doctor.compose.envfile reads it
 
 
 def run(ctx: Context) -> Iterator[Finding]:
     project = ctx.project
     if project is None:
-        yield Finding(ID, Status.SKIP, "No Compose file was given or found; only logs and sockets are examined")
+        yield skipped(ID, "no Compose file was given or found; only logs and sockets are examined")
         return
     yield from find_invalid(project)
     yield from find_missing_required(project)
@@ -28,19 +28,20 @@ def run(ctx: Context) -> Iterator[Finding]:
     yield from find_unreadable_confs(project)
     for what, origin in project.not_followed:  # remote include:/extends:, and entries the doctor cannot model
         yield Finding(
-            "compose-not-followed",
+            catalog.COMPOSE_NOT_FOLLOWED,
             Status.INFO,
             f"{origin}: the doctor does not follow {what}",
             "Services, mounts and variables defined through it are not seen, so a socket mount defined "
             "there is not judged. `docker compose config` shows the merged result.",
             (Evidence(str(origin), what),),
+            facts=Facts(origin=str(origin)),
         )
     if not project.texts:
         return
     databases = database_services(project)
     if project.services and not databases:
         yield Finding(
-            "compose-no-database",
+            catalog.COMPOSE_NO_DATABASE,
             Status.WARN,
             "No PostgreSQL service found in the Compose files",
             "A service counts as PostgreSQL when its image is postgres, postgis, timescaledb or "
@@ -73,24 +74,26 @@ def find_invalid(project: ComposeProject) -> Iterator[Finding]:
         else:
             detail = "docker compose would refuse this file, so the deployment cannot start as written."
         yield Finding(
-            "compose-invalid",
+            catalog.COMPOSE_INVALID,
             Status.FAIL,
             f"{problem.origin}: {problem.message}{where}",
             detail,
             (Evidence(str(problem.origin), problem.message),),
             Remedy("Correct the file at the place shown, then run `docker compose config -q` to confirm."),
+            facts=Facts(origin=str(problem.origin)),
         )
 
 
 def find_missing_required(project: ComposeProject) -> Iterator[Finding]:
     for name, message, origin in project.missing_required:
         yield Finding(
-            "compose-variable-required",
+            catalog.COMPOSE_VARIABLE_REQUIRED,
             Status.FAIL,
             f"Required variable {name} is not set ({origin})",
             f"Compose stops with: {message}",
             (Evidence(str(origin), f"${{{name}?...}} / ${{{name}:?...}}"),),
             Remedy(f"Set {name} in the shell or in the project's .env file (or pass --env-file)."),
+            facts=Facts(origin=str(origin)),
         )
 
 
@@ -100,7 +103,7 @@ def find_unset_variables(project: ComposeProject) -> Iterator[Finding]:
         by_name.setdefault(name, []).append(str(origin))
     for name, places in by_name.items():
         yield Finding(
-            "compose-variable-unset",
+            catalog.COMPOSE_VARIABLE_UNSET,
             Status.INFO,
             f"Variable {name} is not set; Compose substitutes a blank string",
             f"Used at {', '.join(places)}.",
@@ -120,6 +123,7 @@ def find_unreadable_confs(project: ComposeProject) -> Iterator[Finding]:
             f"{dotenv} is not read: {reason.removeprefix('cannot be read: ')}",
             "The doctor reads only regular files, so the variables it may set are taken as unset.",
             (Evidence(str(dotenv), reason),),
+            facts=Facts(path=str(dotenv)),
         )
     for service in project.services.values():
         for source, why in unreadable_confs(service, project.conf_files):
@@ -130,4 +134,5 @@ def find_unreadable_confs(project: ComposeProject) -> Iterator[Finding]:
                 "The doctor reads only regular files, so the socket directory and port it may set are not "
                 "known; the image's defaults and the command line are assumed.",
                 (Evidence(str(service.origin), source),),
+                facts=Facts(service=service.name, path=source),
             )

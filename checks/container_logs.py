@@ -7,14 +7,15 @@ from typing import Any
 
 from checks._common import requires_project
 from checks.log_signatures import LogScan, failures, findings_for, scan_stream
+from doctor import catalog
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.engine.nodes import session_for, stack_containers, stack_since
 from doctor.engine.pool import bounded_map
-from doctor.models import Finding, Status
+from doctor.models import Finding, Status, skipped
 from doctor.postgres import database_services
 
-ID = "container-logs"
+ID = catalog.CONTAINER_LOGS
 SUMMARY = "The containers' logs show no socket, data-directory or connection failure"
 
 
@@ -26,7 +27,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if ctx.stack is not None:  # a stack's tasks run on several nodes: read each through its own engine
         containers = stack_containers(engine, ctx.nodes, ctx.stack, project.name)
     if not containers:
-        yield Finding(ID, Status.SKIP, f"No containers of project {project.name} to read logs from")
+        yield skipped(ID, f"no containers of project {project.name} to read logs from")
         return
     since = {id(c): ctx.options.since for c in containers}
     if ctx.stack is not None:  # Swarm starts services together: skip each client's start race

@@ -7,16 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from checks._common import requires_project
-from doctor.compose.model import ComposeProject, Mount, canonical_dir
+from doctor import catalog
+from doctor.compose.model import ComposeProject, Mount
 from doctor.context import Context
 from doctor.engine.composetool import ONEOFF_LABEL
 from doctor.engine.nodes import stack_containers
 from doctor.engine.swarm import service_of
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status
 from doctor.remedies import compose_cmd, redeploy_command, restart_commands
-from doctor.topology import SocketUse, client_uses, server_uses
+from doctor.topology import SocketUse, actual_mount, client_uses, server_uses
 
-ID = "containers"
+ID = catalog.CONTAINERS
 SUMMARY = "The project's containers run, are healthy, and mount the socket as the file says"
 SERVICE_LABEL = "com.docker.compose.service"
 
@@ -28,33 +29,38 @@ def state_findings(container: Any, restart: tuple[str, ...] = (), *, server: boo
     name = container.name
     service = service_of(container) or "?"
     status = state.get("Status", "unknown")
+    code = state.get("ExitCode")
+    facts = Facts(service=service, container=name, state=status, exit_code=code if isinstance(code, int) else None)
     if state.get("OOMKilled"):
-        yield Finding("container-oom-killed", Status.FAIL, f"{service} ({name}) was killed for using too much memory",
+        yield Finding(catalog.CONTAINER_OOM_KILLED, Status.FAIL, f"{service} ({name}) was killed for using too much memory",
                       "The kernel's OOM killer ended it.", (Evidence(name, f"OOMKilled, exit code {state.get('ExitCode')}"),),
-                      Remedy("Raise the memory limit (mem_limit, or the VM's memory: `finch.yaml` memory)."))  # fmt: skip
+                      Remedy("Raise the memory limit (mem_limit, or the VM's memory: `finch.yaml` memory)."), facts=facts)  # fmt: skip
     if status in ("exited", "dead", "created"):
-        code = state.get("ExitCode")
         finished = state.get("FinishedAt", "")
         yield Finding(
-            "container-not-running",
+            catalog.CONTAINER_NOT_RUNNING,
             Status.FAIL,
             f"{service} ({name}) is not running: {status}, exit code {code}",
             f"It stopped at {finished}." if finished and not finished.startswith("0001") else "It never ran.",
             (Evidence(name, f"State {status}, ExitCode {code}, FinishedAt {finished}"),),
             _stopped_remedy(service, code, bool(state.get("OOMKilled")), restart, server=server),
+            facts=facts,
         )
     elif state.get("Restarting") or status == "restarting":
         count = container.attrs.get("RestartCount", 0)
-        yield Finding("container-restarting", Status.FAIL, f"{service} ({name}) keeps restarting ({count} restarts)",
+        yield Finding(catalog.CONTAINER_RESTARTING, Status.FAIL, f"{service} ({name}) keeps restarting ({count} restarts)",
                       "It exits soon after each start; its log says why.", (Evidence(name, f"RestartCount {count}"),),
-                      Remedy(f"Read its log (`logs {service}`)."))  # fmt: skip
+                      Remedy(f"Read its log (`logs {service}`)."),
+                      facts=Facts(service=service, container=name, state="restarting",
+                                  count=count if isinstance(count, int) else None))  # fmt: skip
     health = state.get("Health") or {}
     if health.get("Status") == "unhealthy":
         last = (health.get("Log") or [{}])[-1]
         output = str(last.get("Output", "")).strip()
-        yield Finding("container-unhealthy", Status.FAIL, f"{service} ({name}) is unhealthy",
+        yield Finding(catalog.CONTAINER_UNHEALTHY, Status.FAIL, f"{service} ({name}) is unhealthy",
                       f"Its health check fails ({health.get('FailingStreak', '?')} times in a row).",
-                      (Evidence(name, output[-500:] or "(no output)"),), Remedy("Read the health check's output above."))  # fmt: skip
+                      (Evidence(name, output[-500:] or "(no output)"),), Remedy("Read the health check's output above."),
+                      facts=facts)  # fmt: skip
 
 
 def _stopped_remedy(service: str, code: Any, oom: bool, restart: tuple[str, ...], *, server: bool) -> Remedy:
@@ -70,18 +76,6 @@ def _stopped_remedy(service: str, code: Any, oom: bool, restart: tuple[str, ...]
         how = f" (`{restart[0]}`)" if restart else ""
         return Remedy(f"Restart {service}{how}: it was killed (exit code 137, SIGKILL).{why}", commands=restart)
     return Remedy(f"Read its log (`logs {service}`); the container-logs check classifies it.")
-
-
-def actual_mount(container: Any, directory: str) -> dict[str, Any] | None:
-    wanted = canonical_dir(directory)
-    best: dict[str, Any] | None = None
-    for mount in container.attrs.get("Mounts") or []:
-        target = canonical_dir(str(mount.get("Destination", "")))
-        if (wanted == target or wanted.startswith(target.rstrip("/") + "/")) and (
-            best is None or len(target) > len(canonical_dir(str(best.get("Destination", ""))))
-        ):
-            best = mount
-    return best
 
 
 def identity(mount: dict[str, Any] | None) -> str:
@@ -167,7 +161,7 @@ def find_drift(
             )
             remedy = Remedy("Recreate the containers from the current file.", commands=(redeploy,))
         yield Finding(
-            "container-socket-mount-drift",
+            catalog.CONTAINER_SOCKET_MOUNT_DRIFT,
             Status.FAIL,
             f"{use.service.name} runs with {running} at {use.directory}, but the file on disk says {on_disk}",
             detail,
@@ -176,13 +170,14 @@ def find_drift(
                 Evidence(str(use.mount.origin) if use.mount else use.service.name, f"file: {on_disk}"),
             ),
             remedy,
+            facts=Facts(service=use.service.name, container=container.name, path=use.directory),
         )
     servers = {k: v for k, v in running_ids.items() if k.startswith("server:")}
     for key, running in running_ids.items():
         if key.startswith("client:") and servers and running not in servers.values():
             service = key.split(":", 1)[1]
             yield Finding(
-                "container-socket-mount-drift",
+                catalog.CONTAINER_SOCKET_MOUNT_DRIFT,
                 Status.FAIL,
                 f"{service} runs with {running} at its socket directory, the database with {', '.join(sorted(set(servers.values())))}",
                 "What is actually mounted differs between the database and the client, so the client cannot see the socket.",
@@ -193,6 +188,7 @@ def find_drift(
                     else "Mount the database's socket volume in the client in the file, then recreate it from the fixed file.",
                     commands=(redeploy,) if disk_ok else (),
                 ),
+                facts=Facts(service=service, container=containers[service].name),
             )
 
 
@@ -209,12 +205,13 @@ def oneoff_findings(oneoffs: list[Any], project: ComposeProject) -> Iterator[Fin
         if held:
             state = (container.attrs.get("State") or {}).get("Status", "unknown")
             yield Finding(
-                "container-oneoff-socket",
+                catalog.CONTAINER_ONEOFF_SOCKET,
                 Status.INFO,
                 f"A one-off container ({container.name}, {state}) holds the socket volume: {', '.join(held)}",
                 "It was made by `compose run`; it is not the service and is not judged as one. While it exists "
                 "the volume is in use, so `volume rm` fails until it is removed.",
                 (Evidence(container.name, f"{ONEOFF_LABEL}=True, {state}"),),
+                facts=Facts(container=container.name, state=state, volume=held[0].removeprefix("volume ")),
             )
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import mount_evidence, requires_project
+from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, Service
 from doctor.context import Context
-from doctor.models import Finding, Remedy, Status
+from doctor.models import Facts, Finding, Remedy, Status, skipped
 from doctor.plan import DATA_VOLUME, plan_for
 from doctor.postgres import data_dir, database_services
 from doctor.remedies import data_move_commands
 
-ID = "data-volume-strategy"
+ID = catalog.DATA_VOLUME_STRATEGY
 SUMMARY = "The data directory is a named volume on macOS (a host path is fine on Linux)"
 
 
@@ -23,8 +24,8 @@ def find_data_mounts(project: ComposeProject) -> list[tuple[Service, str, Mount 
 def judge(target_os: str, mount: Mount | None) -> Status:
     if mount is None or mount.type == "tmpfs":
         return Status.INFO
-    if mount.type == "bind":
-        return Status.WARN if target_os == "macos" else Status.OK
+    if mount.type == "bind":  # the guide's rule itself: the catalog's statuses
+        return catalog.get(ID).status_on(target_os)
     return Status.INFO if target_os == "linux" else Status.OK
 
 
@@ -32,7 +33,7 @@ def judge(target_os: str, mount: Mount | None) -> Status:
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     mounts = find_data_mounts(project)
     if not mounts:
-        yield Finding(ID, Status.SKIP, "No PostgreSQL service in the Compose files")
+        yield skipped(ID, "no PostgreSQL service in the Compose files")
         return
     for service, directory, mount in mounts:
         yield data_finding(ctx, project, service, directory, mount)
@@ -42,6 +43,12 @@ def data_finding(
     ctx: Context, project: ComposeProject, service: Service, directory: str, mount: Mount | None
 ) -> Finding:
     status = judge(ctx.target_os, mount)
+    facts = Facts(
+        service=service.name,
+        volume=mount.source if mount is not None and mount.type == "volume" else None,
+        path=mount.source if mount is not None and mount.type == "bind" else None,
+        origin=str(mount.origin) if mount is not None else None,
+    )
     evidence = (mount_evidence(mount, service.name),) if mount is not None else ()
     if mount is None or mount.type == "tmpfs":
         return Finding(
@@ -51,6 +58,7 @@ def data_finding(
             "The image's anonymous volume holds it: it survives restarts but not `compose down -v`, "
             "and it is hard to find for a backup.",
             remedy=Remedy(f"Mount a named volume ({DATA_VOLUME}) at {directory}."),
+            facts=facts,
         )
     engine_name = project.engine_volume_name(DATA_VOLUME)
     if mount.type == "bind" and status is Status.WARN:
@@ -72,6 +80,7 @@ def data_finding(
                     ctx.runtime, mount.source or directory, engine_name, project.name, ctx.compose_command
                 ),
             ),
+            facts=facts,
         )
     if mount.type == "bind":
         return Finding(
@@ -80,6 +89,7 @@ def data_finding(
             f"{service.name} keeps its data on the host folder {mount.source}",
             "On Linux a host path is the guide's choice: easy to back up with tar.",
             evidence,
+            facts=facts,
         )
     if status is Status.INFO:
         return Finding(
@@ -88,5 +98,8 @@ def data_finding(
             f"{service.name} keeps its data on the named volume {mount.source} ({project.engine_volume_name(mount.source or '')})",
             "That works on Linux; the guide prefers a host path there because it is easier to back up.",
             evidence,
+            facts=facts,
         )
-    return Finding(ID, status, f"{service.name} keeps its data on the named volume {mount.source}", "", evidence)
+    return Finding(
+        ID, status, f"{service.name} keeps its data on the named volume {mount.source}", "", evidence, facts=facts
+    )

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks._common import requires_project
+from doctor import catalog
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.engine.nodes import stack_volumes
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.postgres import data_dir, database_services
 from doctor.topology import client_uses, server_uses
 
-ID = "engine-volumes"
+ID = catalog.ENGINE_VOLUMES
 SUMMARY = "The socket and data volumes exist on the engine, made by Compose for this project"
 PROJECT_LABEL = "com.docker.compose.project"
 VOLUME_LABEL = "com.docker.compose.volume"
@@ -62,14 +63,26 @@ def find_volume_problems(
     *,
     compose: str = "docker compose",
     runtime: str = "docker",
+    stack: bool = False,
 ) -> Iterator[Finding]:
-    """``compose`` and ``runtime``: the commands of the tool that deployed the project."""
+    """``compose`` and ``runtime``: the commands of the tool that deployed the project;
+    ``stack``: a Swarm stack, whose volume exists only on the nodes that ran a task mounting it."""
     by_name = {str(v.get("Name")): v for v in on_engine}
     for volume in wanted:
         found = by_name.get(volume.engine_name)
+        if found is None and stack:
+            yield Finding(
+                catalog.VOLUME_MISSING,
+                Status.INFO,
+                f"The {volume.role} volume {volume.engine_name} ({volume.key}) does not exist on this engine's node",
+                "In a Swarm stack each node makes the volume when it first runs a task that mounts it; "
+                "stack-placement judges where the tasks run.",
+                facts=Facts(volume=volume.engine_name),
+            )
+            continue
         if found is None:
             yield Finding(
-                "volume-missing",
+                catalog.VOLUME_MISSING,
                 Status.FAIL if deployed else Status.WARN,
                 f"The {volume.role} volume {volume.engine_name} ({volume.key}) does not exist on the engine",
                 "The project's containers exist, so they use other storage than the file says."
@@ -79,14 +92,15 @@ def find_volume_problems(
                     f"`{compose} -p {project} up -d` creates it"
                     + ("; an external volume must be created by hand" if volume.external else "")
                 ),
+                facts=Facts(volume=volume.engine_name),
             )
             continue
         labels = found.get("Labels") or {}
         device = binds_host_folder(found)
         if device is not None:
             yield Finding(
-                "volume-bind-device",
-                Status.FAIL if target_os == "macos" else Status.WARN,
+                catalog.VOLUME_BIND_DEVICE,
+                catalog.get(catalog.VOLUME_BIND_DEVICE).status_on(target_os),
                 f"The live volume {volume.engine_name} binds the host folder {device}",
                 "Its options mount a host folder (o=bind, device=...), which on macOS is a share into the VM "
                 "where sockets cannot be created. The volume keeps these options until it is removed.",
@@ -95,12 +109,13 @@ def find_volume_problems(
                     f"Remove driver_opts from the file, then `{compose} -p {project} down` and "
                     f"`{runtime} volume rm {volume.engine_name}` so it is made again."
                 ),
+                facts=Facts(volume=volume.engine_name, path=device),
             )
         owner = labels.get(PROJECT_LABEL, labels.get(STACK_LABEL))
         if not volume.external and owner != project:
             made = f"for project {owner!r}" if owner else "outside Compose"
             yield Finding(
-                "volume-foreign-project",
+                catalog.VOLUME_FOREIGN_PROJECT,
                 Status.WARN,
                 f"The volume {volume.engine_name} exists but was created {made}",
                 "Docker Compose v2 uses it anyway and only warns ('already exists but was not created by "
@@ -110,6 +125,7 @@ def find_volume_problems(
                 Remedy(
                     f"Declare {volume.key} with `external: true` and `name: {volume.engine_name}`, or remove the volume."
                 ),
+                facts=Facts(volume=volume.engine_name),
             )
     yield from _other_projects(wanted, on_engine, project)
 
@@ -125,11 +141,12 @@ def _other_projects(wanted: list[WantedVolume], on_engine: list[dict[str, Any]],
         )
         if others:
             yield Finding(
-                "volume-other-projects",
+                catalog.VOLUME_OTHER_PROJECTS,
                 Status.INFO,
                 f"Volumes for {volume.key} also exist under other project names: {', '.join(others)}",
                 "After a directory rename or a -p change the data may be in one of these, while the "
                 "project now uses an empty new volume.",
+                facts=Facts(volume=volume.key),
             )
 
 
@@ -139,7 +156,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     assert engine is not None  # requires_project(engine=True) has checked
     wanted = wanted_volumes(project)
     if not wanted:
-        yield Finding(ID, Status.SKIP, "The Compose files name no socket or data volume")
+        yield skipped(ID, "the Compose files name no socket or data volume")
         return
     deployed = bool(engine.project_containers(project.name))
     volumes = stack_volumes(engine, ctx.nodes, ctx.stack) if ctx.stack is not None else engine.volumes()
@@ -152,23 +169,10 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
             ctx.target_os,
             compose=ctx.compose_command,
             runtime=ctx.runtime,
+            stack=ctx.is_stack,
         )
     )
-    if ctx.is_stack:  # a stack volume exists only on the nodes that ran a task mounting it
-        problems = [_on_this_node(f) if f.id == "volume-missing" else f for f in problems]
     yield from problems
     if not [f for f in problems if f.status.is_problem]:
         listed = ", ".join(f"{v.key} → {v.engine_name}" for v in wanted)
         yield Finding(ID, Status.OK, f"The volumes exist on the engine as Compose made them: {listed}")
-
-
-def _on_this_node(finding: Finding) -> Finding:
-    return Finding(
-        finding.id,
-        Status.INFO,
-        finding.title.replace("on the engine", "on this engine's node"),
-        "In a Swarm stack each node makes the volume when it first runs a task that mounts it; "
-        "stack-placement judges where the tasks run.",
-        finding.evidence,
-        None,
-    )

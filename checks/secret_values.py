@@ -7,20 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from doctor import catalog
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.postgres import client_targets
 from doctor.redact import Redactor, is_secret_name
 
-ID = "secret-values"
+ID = catalog.SECRET_VALUES
 SUMMARY = "No password or secret in the Compose files is also a name, part of a path or an ordinary word"
-WEAK = "weak-secret"
+WEAK = catalog.WEAK_SECRET
 
 
 def run(ctx: Context) -> Iterator[Finding]:
     project = ctx.project
     if project is None:
-        yield Finding(ID, Status.SKIP, "No Compose file was given or found")
+        yield skipped(ID, "no Compose file was given or found")
         return
     found = False
     for service in project.services.values():
@@ -51,4 +52,5 @@ def find_weak(redactor: Redactor, service: str, secrets: list[tuple[str, str, st
             "value, not wherever it appears; and a password that is a name or a word is easy to guess.",
             (Evidence(where, f"{name}, value not shown"),),
             Remedy("Use a long random value, for example from `openssl rand -base64 24`."),
+            facts=Facts(service=service),
         )

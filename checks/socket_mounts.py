@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import mount_evidence, requires_project, severity
+from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, VolumeDecl
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status
 from doctor.plan import plan_for
 from doctor.remedies import GUIDE, recreate_volume_commands, verify_commands
 from doctor.topology import (
@@ -20,7 +21,7 @@ from doctor.topology import (
     socket_volume_name,
 )
 
-ID = "socket-mounts"
+ID = catalog.SOCKET_MOUNTS
 SUMMARY = "Socket directories are named volumes, not host folders or device binds"
 
 
@@ -47,7 +48,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
     volume = socket_volume_name(project)
     services = list(dict.fromkeys(use.service.name for use, _ in group.uses))
     targets = ", ".join(sorted({m.target for _, m in group.uses}))
-    status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
+    status = severity(ctx, catalog.SOCKET_HOST_PATH)
     why = (
         "On macOS, Finch (and Docker Desktop, Colima) run containers in a Linux VM and reach this "
         "folder over virtiofs, 9p or sshfs, where a Unix socket cannot be created: PostgreSQL dies "
@@ -56,7 +57,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
     if ctx.target_os != "macos":
         why += " On Linux it works, but the same file breaks the moment it runs on macOS."
     return Finding(
-        "socket-host-path",
+        catalog.SOCKET_HOST_PATH,
         status,
         f"The socket directory {targets} is the host folder {group.host_path} ({', '.join(services)})",
         why,
@@ -64,7 +65,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
         Remedy(
             f"Mount the named volume {volume} ({project.engine_volume_name(volume)} on the engine) at "
             f"{targets} in every service, declared under top-level volumes: with driver: local ({GUIDE}).",
-            plan_for(ctx).diff("socket-host-path", group.host_path),
+            plan_for(ctx).diff(catalog.SOCKET_HOST_PATH, group.host_path),
             verify_commands(
                 ctx.runtime,
                 project.name,
@@ -74,30 +75,37 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
                 stack=ctx.is_stack,
             ),
         ),
+        facts=Facts(
+            services=tuple(services),
+            path=group.host_path,
+            volume=volume,
+            origin=str(group.uses[0][1].origin) if group.uses else None,
+        ),
     )
 
 
 def undeclared_finding(ctx: Context, project: ComposeProject, key: str, uses: list[tuple[SocketUse, Mount]]) -> Finding:
     return Finding(
-        "socket-volume-undeclared",
+        catalog.SOCKET_VOLUME_UNDECLARED,
         Status.FAIL,
         f"The socket volume {key} is not declared under top-level volumes:",
         "docker compose refuses a service that refers to an undefined volume.",
         tuple(mount_evidence(mount, use.service.name) for use, mount in uses),
         Remedy(
             f"Declare {key} under top-level volumes: with driver: local.",
-            plan_for(ctx).diff("socket-volume-undeclared", key),
+            plan_for(ctx).diff(catalog.SOCKET_VOLUME_UNDECLARED, key),
         ),
+        facts=Facts(volume=key, origin=str(uses[0][1].origin)),
     )
 
 
 def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl) -> Finding:
     device = decl.driver_opts.get("device", "?")
-    status = severity(ctx, macos=Status.FAIL, linux=Status.WARN)
+    status = severity(ctx, catalog.SOCKET_VOLUME_BIND_DEVICE)
     if ctx.engine is not None and ctx.engine.runtime.ignores_driver_opts:
         status = Status.WARN  # Finch drops driver_opts, so the volume is an ordinary VM volume there
     return Finding(
-        "socket-volume-bind-device",
+        catalog.SOCKET_VOLUME_BIND_DEVICE,
         status,
         f"The socket volume {decl.key} binds the host folder {device} through driver_opts",
         "A local volume with type: none, o: bind and a device is a host folder under another name: "
@@ -107,7 +115,8 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
         Remedy(
             f"Remove driver_opts from {decl.key} so it is an ordinary named volume, then replace the "
             f"engine's {decl.engine_name}: Compose keeps an existing volume with its old options.",
-            plan_for(ctx).diff("socket-volume-bind-device", decl.key),
+            plan_for(ctx).diff(catalog.SOCKET_VOLUME_BIND_DEVICE, decl.key),
             recreate_volume_commands(ctx.runtime, project.name, decl.engine_name, ctx.compose_command),
         ),
+        facts=Facts(volume=decl.key, path=device, origin=str(decl.origin)),
     )

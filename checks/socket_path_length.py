@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import requires_project
+from doctor import catalog
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status
 from doctor.postgres import MAX_SOCKET_PATH, socket_file
 from doctor.topology import SocketUse, client_uses, server_uses
 
-ID = "socket-path-length"
+ID = catalog.SOCKET_PATH_LENGTH
 SUMMARY = "Socket paths fit the kernel's limit"
 
 
@@ -30,13 +31,14 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     for use in too_long:
         path = socket_file(use.directory, use.port)
         yield Finding(
-            "socket-path-too-long",
+            catalog.SOCKET_PATH_TOO_LONG,
             Status.FAIL,
             f"The socket path of {use.service.name} is {len(path.encode())} bytes; the limit is {limit}",
             "PostgreSQL refuses it with 'Unix-domain socket path ... is too long', and libpq cannot "
             "connect to it either.",
             (Evidence(str(use.service.origin), path),),
             Remedy("Use a shorter socket directory, such as /var/run/postgresql."),
+            facts=Facts(service=use.service.name, path=path, origin=str(use.service.origin)),
         )
     if not too_long and (server_uses(project) or client_uses(project)):
         yield Finding(ID, Status.OK, f"Every socket path is within {limit} bytes")

@@ -5,65 +5,74 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 
+from doctor import catalog
 from doctor.context import Context, host_os
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Errno, Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.postgres import MAX_SOCKET_PATH, client_targets
-from doctor.probe import Credentials, ProbeResult, probe_socket
+from doctor.probe import Credentials, Outcome, ProbeResult, probe_socket
 from doctor.remedies import GUIDE
 
-ID = "socket-probe"
+ID = catalog.SOCKET_PROBE
 SUMMARY = "PostgreSQL answers a real connection over the socket"
 
 # outcome -> (finding id, status, title, remedy)
-VERDICTS: dict[str, tuple[str, Status, str, str]] = {
-    "missing": (
-        "socket-missing",
+VERDICTS: dict[Outcome, tuple[str, Status, str, str]] = {
+    Outcome.MISSING: (
+        catalog.SOCKET_MISSING,
         Status.FAIL,
         "No PostgreSQL socket at {path}",
         "Start the database, or mount its socket volume here; the socket appears only where the server creates it.",
     ),
-    "not-a-socket": (
-        "socket-not-a-socket",
+    Outcome.NOT_A_SOCKET: (
+        catalog.SOCKET_NOT_A_SOCKET,
         Status.FAIL,
         "{path} is not a socket",
         "Something else was written at the socket's path; stop the server, remove that file, start it again.",
     ),
-    "refused": (
-        "socket-refused",
+    Outcome.REFUSED: (
+        catalog.SOCKET_REFUSED,
         Status.FAIL,
         "Nothing listens on {path} (a stale socket)",
         f"The server was killed and left its socket behind, or the socket came across a host share. Restart the database; keep the socket directory on a named volume ({GUIDE}).",
     ),
-    "permission": (
-        "socket-permission-denied",
+    Outcome.PERMISSION: (
+        catalog.SOCKET_PERMISSION_DENIED,
         Status.FAIL,
         "Permission denied on {path}",
         "Run the doctor as a user that may enter the socket directory, or fix its permissions (unix_socket_permissions, directory mode).",
     ),
-    "timeout": (
-        "socket-timeout",
+    Outcome.TIMEOUT: (
+        catalog.SOCKET_TIMEOUT,
         Status.FAIL,
         "The server at {path} accepted the connection but never answered",
         "The server is hung or overloaded, or something other than PostgreSQL holds the socket; look at the database's log.",
     ),
-    "auth-failed": (
-        "socket-auth-failed",
+    Outcome.AUTH_FAILED: (
+        catalog.SOCKET_AUTH_FAILED,
         Status.WARN,
         "The socket works, but the server refused the login on {path}",
         "The role, password or database name is wrong (or pg_hba.conf refuses it); the socket itself is fine.",
     ),
-    "failed": (
-        "socket-connect-failed",
+    Outcome.FAILED: (
+        catalog.SOCKET_CONNECT_FAILED,
         Status.FAIL,
         "Connecting over {path} failed",
         "Read the evidence for libpq's message.",
     ),
-    "too-long": (
-        "socket-path-too-long",
+    Outcome.TOO_LONG: (
+        catalog.SOCKET_PATH_TOO_LONG,
         Status.FAIL,
         "The socket path {path} is too long",
         "Use a shorter socket directory, such as /var/run/postgresql.",
     ),
+}
+
+
+ERRNO = {
+    Outcome.MISSING: Errno.ENOENT,
+    Outcome.REFUSED: Errno.ECONNREFUSED,
+    Outcome.PERMISSION: Errno.EACCES,
+    Outcome.TIMEOUT: Errno.ETIMEDOUT,
 }
 
 
@@ -89,21 +98,25 @@ def _login_name() -> str:
 
 def finding_for(result: ProbeResult, creds: Credentials, timeout: float) -> Finding:
     evidence = (Evidence(result.path, result.message),) if result.message else ()
-    if result.outcome == "connected":
+    facts = Facts(path=result.path, errno_class=ERRNO.get(result.outcome))
+    if result.outcome is Outcome.CONNECTED:
         return Finding(
-            "socket-connect-ok",
+            catalog.SOCKET_CONNECT_OK,
             Status.OK,
             f"Connected over {result.path} as {creds.user} to {creds.dbname}: PostgreSQL "
             f"{result.server_version}, round trip {result.round_trip_ms} ms",
+            facts=facts,
         )
     finding_id, status, title, remedy = VERDICTS[result.outcome]
-    return Finding(finding_id, status, title.format(path=result.path), result.message, evidence, Remedy(remedy))
+    return Finding(
+        finding_id, status, title.format(path=result.path), result.message, evidence, Remedy(remedy), facts=facts
+    )
 
 
 def run(ctx: Context) -> Iterator[Finding]:
     directory = ctx.options.socket_dir
     if not directory:
-        yield Finding(ID, Status.SKIP, "No --socket-dir given (the engine's volumes are probed by socket-vantage)")
+        yield skipped(ID, "no --socket-dir given", "the engine's volumes are probed by socket-vantage")
         return
     creds = credentials(ctx)
     limit = MAX_SOCKET_PATH.get(host_os(), MAX_SOCKET_PATH["linux"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import describe_mount, mount_evidence, requires_project
+from doctor import catalog
 from doctor.compose.model import ComposeProject, MountType
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.plan import client_subject, plan_for
 from doctor.postgres import socket_file
 from doctor.remedies import verify_commands
@@ -23,7 +24,7 @@ from doctor.topology import (
     socket_volume_name,
 )
 
-ID = "socket-sharing"
+ID = catalog.SOCKET_SHARING
 SUMMARY = "The database and every socket client share the socket directory"
 
 FINDING_IDS = SHARING_FINDINGS
@@ -37,11 +38,11 @@ def find_sharing_problems(verdicts: list[Sharing]) -> list[Sharing]:
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     servers = server_uses(project)
     if not servers:
-        yield Finding(ID, Status.SKIP, "No PostgreSQL service with a Unix socket directory in the Compose files")
+        yield skipped(ID, "no PostgreSQL service with a Unix socket directory in the Compose files")
         return
     if not client_uses(project):
         yield Finding(
-            "socket-no-clients",
+            catalog.SOCKET_NO_CLIENTS,
             Status.INFO,
             "No service points libpq at a socket directory",
             "Clients that connect over TCP need no socket mount. A client is recognised by "
@@ -61,7 +62,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     clients = ", ".join(sorted({v.client.service.name for v in verdicts}))
     if clean and all(v.server_mount is not None and v.server_mount.type == MountType.VOLUME for v in verdicts):
         yield Finding(
-            "socket-volume-ok",
+            catalog.SOCKET_VOLUME_OK,
             Status.OK,
             f"The socket directory is the named volume {names}, shared by the database and {clients}",
             "A named volume lives on the VM's own Linux filesystem, where Unix sockets work on "
@@ -151,5 +152,11 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
                 tool=ctx.compose_command,
                 stack=ctx.is_stack,
             ),
+        ),
+        facts=Facts(
+            service=client.service.name,
+            volume=volume,
+            path=socket_path,
+            origin=str(client.mount.origin) if client.mount is not None else str(client.service.origin),
         ),
     )

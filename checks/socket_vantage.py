@@ -5,6 +5,8 @@ combined into one verdict: "works everywhere" differs from "server up, socket no
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import os
 import posixpath
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks._common import requires_project
-from checks.containers import actual_mount
+from doctor import catalog
 from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
 from doctor.engine.nodes import node_of, stack_view
@@ -21,23 +23,48 @@ from doctor.engine.pool import WORKERS
 from doctor.engine.probe_task import run_probe_task
 from doctor.engine.session import PROBE_LABEL
 from doctor.engine.swarm import service_of
-from doctor.history import WORKS_EVERYWHERE
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, VantageVerdict, skipped
 from doctor.postgres import MAX_SOCKET_PATH
-from doctor.probe import ping_socket
+from doctor.probe import Outcome, ping_socket
 from doctor.remedies import GUIDE
-from doctor.topology import client_uses, server_uses
+from doctor.topology import actual_mount, client_uses, server_uses
 
-ID = "socket-vantage"
+ID = catalog.SOCKET_VANTAGE
 SUMMARY = "The socket answers from this machine, inside each client, and from a probe container"
 _NOT_FOUND = ("executable file not found", "no such file or directory", "not found")
 
 
+WORKS_EVERYWHERE = "The socket works everywhere: the server answers from every vantage point"
+
+
+class Vantage(str, enum.Enum):
+    HOST = "host"  # this machine, through the volume's mount point
+    PROBE = "probe"  # a short-lived container (or Swarm task) from the database's image
+    CLIENT = "client"  # inside a client's container (exec), or a probe task on its node
+
+
 @dataclass(frozen=True)
 class Sight:
-    vantage: str  # host | client:<service> | probe
+    vantage: Vantage
     answered: bool | None  # True: the server answered; False: no socket/no answer; None: could not look
     detail: str
+    service: str | None = None  # the client's service
+    node: str | None = None  # the Swarm node it looked from, when known
+
+    @property
+    def who(self) -> str:
+        """The client as the title names it: ``backend`` or ``backend@node-2``."""
+        return f"{self.service or '?'}" + (f"@{self.node}" if self.node else "")
+
+    @property
+    def label(self) -> str:
+        """As the evidence names the vantage point: ``host``, ``probe@node-1``, ``client:backend@node-2``."""
+        if self.vantage is Vantage.CLIENT:
+            return f"client:{self.who}"
+        return f"{self.vantage.value}" + (f"@{self.node}" if self.node else "")
+
+    def saw(self, answered: bool | None, detail: str) -> Sight:
+        return dataclasses.replace(self, answered=answered, detail=detail)
 
 
 def _pg_isready_answered(code: int) -> bool:
@@ -48,26 +75,25 @@ def _pg_isready_answered(code: int) -> bool:
 def from_host(ctx: Context, db_container: Any, directory: str, port: int) -> Sight:
     mount = actual_mount(db_container, directory)
     if mount is None or mount.get("Type") not in ("volume", "bind"):
-        return Sight("host", None, "the socket directory is not on a volume this machine could see")
+        return Sight(Vantage.HOST, None, "the socket directory is not on a volume this machine could see")
     relative = posixpath.relpath(canonical_dir(directory), canonical_dir(str(mount.get("Destination"))))
     host_dir = os.path.normpath(os.path.join(str(mount.get("Source")), relative))
     if not os.path.isdir(host_dir):
-        return Sight("host", None, f"{host_dir} is not reachable from this machine (it lives in the engine's VM)")
+        return Sight(Vantage.HOST, None, f"{host_dir} is not reachable from this machine (it lives in the engine's VM)")
     limit = MAX_SOCKET_PATH.get(host_os(), 107)
     # The SSLRequest ping, not a psycopg login: whether the server answers is the question here
     # (socket-probe logs in when asked to), and psycopg's import alone costs about 0.2 s.
     result = ping_socket(host_dir, port, timeout=ctx.options.timeout, limit=limit)
-    answered = result.outcome == "answered"
-    text = "PostgreSQL answered (SSLRequest)" if answered else f"{result.outcome}: {result.message}"
-    return Sight("host", answered, f"{result.path}: {text}")
+    answered = result.outcome is Outcome.ANSWERED
+    text = "PostgreSQL answered (SSLRequest)" if answered else f"{result.outcome.value}: {result.message}"
+    return Sight(Vantage.HOST, answered, f"{result.path}: {text}")
 
 
 def from_client(ctx: Context, container: Any, directory: str, port: int) -> Sight:
     service = service_of(container) or container.name
-    node = node_of(container, ctx.stack)
-    vantage = f"client:{service}" + (f"@{node}" if node else "")
+    vantage = Sight(Vantage.CLIENT, None, "", service, node_of(container, ctx.stack) or None)
     if (container.attrs.get("State") or {}).get("Status") != "running":
-        return Sight(vantage, None, f"{container.name} is not running")
+        return vantage.saw(None, f"{container.name} is not running")
     seconds = str(max(1, int(ctx.options.timeout)))
     code, output = container.exec_run(["pg_isready", "-h", directory, "-p", str(port), "-t", seconds])
     text = (output or b"").decode(errors="replace").strip()
@@ -79,20 +105,20 @@ def from_client(ctx: Context, container: Any, directory: str, port: int) -> Sigh
         code, output = container.exec_run(["python3", "-c", script, path, seconds])
         text = (output or b"").decode(errors="replace").strip().splitlines()[-1:] or ["connected"]
         if code in (126, 127):
-            return Sight(vantage, None, "the container has neither pg_isready nor python3")
-        return Sight(vantage, code == 0, f"python3 connect to {path}: {'ok' if code == 0 else text[0]}")
-    return Sight(vantage, _pg_isready_answered(code), f"pg_isready: {text or f'exit {code}'}")
+            return vantage.saw(None, "the container has neither pg_isready nor python3")
+        return vantage.saw(code == 0, f"python3 connect to {path}: {'ok' if code == 0 else text[0]}")
+    return vantage.saw(_pg_isready_answered(code), f"pg_isready: {text or f'exit {code}'}")
 
 
 def from_probe(ctx: Context, db_container: Any, directory: str, port: int, project: str) -> Sight:
     mount = actual_mount(db_container, directory)
     if mount is None or mount.get("Type") not in ("volume", "bind"):
-        return Sight("probe", None, "the socket directory is private to the database container")
+        return Sight(Vantage.PROBE, None, "the socket directory is private to the database container")
     source = mount.get("Name") if mount.get("Type") == "volume" else mount.get("Source")
     # The database's own engine: in a Swarm stack, the node that runs its task.
     client = getattr(db_container, "client", None) or (ctx.engine.client if ctx.engine is not None else None)
     if client is None:
-        return Sight("probe", None, "no engine")
+        return Sight(Vantage.PROBE, None, "no engine")
     seconds = str(max(1, int(ctx.options.timeout)))
     probe = None
     try:
@@ -108,12 +134,12 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
         probe.start()
         code = int(probe.wait(timeout=ctx.options.timeout + 10).get("StatusCode", 2))
         sight = Sight(
-            "probe",
+            Vantage.PROBE,
             _pg_isready_answered(code),
             f"pg_isready in a probe container: {probe.logs().decode(errors='replace').strip() or f'exit {code}'}",
         )
     except Exception as exc:  # an image without pg_isready, or an engine error: say so, do not crash
-        sight = Sight("probe", None, f"the probe container could not run: {str(exc)[:200]}")
+        sight = Sight(Vantage.PROBE, None, f"the probe container could not run: {str(exc)[:200]}")
     if probe is not None:
         try:
             probe.remove(force=True)
@@ -121,7 +147,7 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
             note = (
                 f"; the probe container {probe.name} could not be removed ({str(exc)[:100]}): docker rm -f {probe.name}"
             )
-            sight = Sight(sight.vantage, sight.answered, sight.detail + note)
+            sight = sight.saw(sight.answered, sight.detail + note)
     return sight
 
 
@@ -165,9 +191,10 @@ def _look(ctx: Context, project: str, containers: dict[Any, Any], db_container: 
             twin = uses[0].service.name
             clients.extend(
                 Sight(
-                    f"client:{use.service.name}",
+                    Vantage.CLIENT,
                     seen.answered,
                     f"as {twin} (same mount, directory and user): {seen.detail}",
+                    use.service.name,
                 )
                 for use in uses[1:]
             )
@@ -178,11 +205,11 @@ def _probe_if_needed(ctx: Context, project: str, db_container: Any, server: Any,
     wanted = "never" if ctx.options.read_only else ctx.options.probe_container
     if wanted == "never":
         reason = "--read-only forbids exec and probe containers" if ctx.options.read_only else "--probe-container never"
-        return Sight("probe", None, f"not run: {reason}")
+        return Sight(Vantage.PROBE, None, f"not run: {reason}")
     if wanted == "auto" and host.answered:
-        return Sight("probe", None, "not needed: this machine reached the server's socket directly")
+        return Sight(Vantage.PROBE, None, "not needed: this machine reached the server's socket directly")
     if wanted == "auto" and (db_container.attrs.get("State") or {}).get("Status") != "running":
-        return Sight("probe", None, f"not needed: the database container {db_container.name} is not running")
+        return Sight(Vantage.PROBE, None, f"not needed: the database container {db_container.name} is not running")
     return from_probe(ctx, db_container, server.directory, server.port, project)
 
 
@@ -191,56 +218,63 @@ def client_uses_of(ctx: Context, containers: dict[Any, Any]) -> list[Any]:
     return [use for use in client_uses(project) if use.service.name in containers] if project else []
 
 
-def verdict(sights: list[Sight]) -> tuple[Status, str]:
-    server_side = [s for s in sights if not s.vantage.startswith("client:") and s.answered is not None]
-    clients = [s for s in sights if s.vantage.startswith("client:") and s.answered is not None]
+def verdict(sights: list[Sight]) -> tuple[Status, VantageVerdict, str]:
+    """The status, the verdict as a value, and the title that says it."""
+    server_side = [s for s in sights if s.vantage is not Vantage.CLIENT and s.answered is not None]
+    clients = [s for s in sights if s.vantage is Vantage.CLIENT and s.answered is not None]
     server_up = any(s.answered for s in server_side)
     if server_up and clients and all(s.answered for s in clients):
-        return Status.OK, WORKS_EVERYWHERE
+        return Status.OK, VantageVerdict.WORKS_EVERYWHERE, WORKS_EVERYWHERE
     if server_up and clients:
-        blind = ", ".join(s.vantage.split(":", 1)[1] for s in clients if not s.answered)
+        blind = ", ".join(s.who for s in clients if not s.answered)
         return (
             Status.FAIL,
+            VantageVerdict.NOT_SHARED,
             f"Server up, socket not shared with {blind}: the server answers, but not where the client looks",
         )
     if server_up:
-        return Status.OK, "The server answers on its socket (no client could be asked)"
+        return Status.OK, VantageVerdict.SERVER_ONLY, "The server answers on its socket (no client could be asked)"
     if server_side or clients:
-        return Status.FAIL, "Server down: nothing answers on the socket from any vantage point"
-    return Status.SKIP, "No vantage point could look at the socket"
+        return (
+            Status.FAIL,
+            VantageVerdict.SERVER_DOWN,
+            "Server down: nothing answers on the socket from any vantage point",
+        )
+    return Status.SKIP, VantageVerdict.UNSEEN, "No vantage point could look at the socket"
 
 
 def _from_probe_task(ctx: Context, project: ComposeProject, blind: tuple[str, str, str]) -> Sight:
     """A client task on a node whose engine is out of reach: a one-shot probe task there."""
     service, node, why = blind
     use = next((u for u in client_uses(project) if u.service.name == service), None)
+    vantage = Sight(Vantage.CLIENT, None, "", service, node)
     if use is None:
-        return Sight(f"client:{service}@{node}", None, f"not looked: {why}")
-    return _probe_sight(ctx, project, f"client:{service}@{node}", (service, node, why), (use.directory, use.port))
+        return vantage.saw(None, f"not looked: {why}")
+    return _probe_sight(ctx, project, vantage, (service, node, why), (use.directory, use.port))
 
 
 def _probe_sight(
-    ctx: Context, project: ComposeProject, vantage: str, where: tuple[str, str, str], socket: tuple[str, int]
+    ctx: Context, project: ComposeProject, vantage: Sight, where: tuple[str, str, str], socket: tuple[str, int]
 ) -> Sight:
     """What a probe task on ``node`` sees at ``directory``, through the volume ``service`` mounts there."""
     service, node, why = where
     directory, port = socket
     stack = ctx.stack
     if ctx.options.read_only or ctx.options.probe_container == "never" or stack is None or ctx.engine is None:
-        return Sight(vantage, None, f"not looked: {why}")
+        return vantage.saw(None, f"not looked: {why}")
     spec = stack.services.get(service)
     node_id = next((n.id for n in stack.nodes.values() if n.hostname == node), None)
     db_name = next((u.service.name for u in server_uses(project)), "")
     image = stack.services[db_name].image if db_name in stack.services else ""
     if spec is None or node_id is None or not image:
-        return Sight(vantage, None, f"not looked: {why}")
+        return vantage.saw(None, f"not looked: {why}")
     wanted = canonical_dir(directory) + "/"
     mounts = [m for m in spec.mounts if m[0] == "volume" and wanted.startswith(canonical_dir(m[2]).rstrip("/") + "/")]
     if not mounts:
-        return Sight(vantage, None, f"{service} mounts no volume at {directory}: nothing to share the socket")
+        return vantage.saw(None, f"{service} mounts no volume at {directory}: nothing to share the socket")
     _kind, volume, target = max(mounts, key=lambda m: len(m[2]))
     result = run_probe_task(ctx.engine.client, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=directory, port=port, timeout=ctx.options.timeout)  # fmt: skip
-    return Sight(vantage, result.answered, f"{result.detail} ({why})")
+    return vantage.saw(result.answered, f"{result.detail} ({why})")
 
 
 def _remote_database(ctx: Context, project: ComposeProject, blind: list[tuple[str, str, str]], containers: dict[Any, Any]) -> tuple[list[Sight], str | None]:  # fmt: skip
@@ -249,19 +283,20 @@ def _remote_database(ctx: Context, project: ComposeProject, blind: list[tuple[st
     entry = next((b for b in blind if server is not None and b[0] == server.service.name), None)
     if server is None or entry is None:
         return [], None
-    sights = [_probe_sight(ctx, project, f"probe@{entry[1]}", entry, (server.directory, server.port))]
+    probe = Sight(Vantage.PROBE, None, "", node=entry[1])
+    sights = [_probe_sight(ctx, project, probe, entry, (server.directory, server.port))]
     if not ctx.options.read_only:
         sights += [from_client(ctx, containers[u.service.name], u.directory, u.port) for u in client_uses_of(ctx, containers)]  # fmt: skip
     sights += [_from_probe_task(ctx, project, b) for b in blind if b is not entry]
     return sights, entry[1]
 
 
-def stack_title(title: str, db_node: str | None, sights: list[Sight]) -> str:
+def stack_title(title: str, seen: VantageVerdict, db_node: str | None, sights: list[Sight]) -> str:
     """The verdict with the nodes named: "server up on node A; backend on node B sees no socket"."""
-    blind = [s.vantage.split(":", 1)[1] for s in sights if s.vantage.startswith("client:") and s.answered is False]
-    if not title.startswith("Server up") or not blind:
+    blind = [s for s in sights if s.vantage is Vantage.CLIENT and s.answered is False]
+    if seen is not VantageVerdict.NOT_SHARED or not blind:
         return title
-    where = [f"{b.split('@')[0]} on node {b.split('@')[1]}" if "@" in b else b for b in blind]
+    where = [f"{s.service} on node {s.node}" if s.node else s.who for s in blind]
     return f"Server up on node {db_node or '?'}; {', '.join(where)} sees an empty socket volume (no socket)"
 
 
@@ -276,20 +311,26 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if server is None:
         sights, db_node = _remote_database(ctx, project, blind, containers)
         if not sights:
-            yield Finding(ID, Status.SKIP, "No running deployment of the database to look at")
+            yield skipped(ID, "no running deployment of the database to look at")
             return
     else:
         db_container = containers[server.service.name]
         db_node = node_of(db_container, ctx.stack)
         sights = _look(ctx, project.name, containers, db_container, server)
         sights += [_from_probe_task(ctx, project, entry) for entry in blind]
-    status, title = verdict(sights)
-    not_shared = "not shared" in title
-    if ctx.stack is not None and status is Status.FAIL:
-        title = stack_title(title, db_node, sights)
+    yield vantage_finding(sights, stack=ctx.stack is not None, db_node=db_node)
+
+
+def vantage_finding(sights: list[Sight], *, stack: bool = False, db_node: str | None = None) -> Finding:
+    """The one socket-vantage finding over what every vantage point saw; the remedy follows the
+    verdict's value, never its wording."""
+    status, seen, title = verdict(sights)
+    not_shared = seen is VantageVerdict.NOT_SHARED
+    if stack and status is Status.FAIL:
+        title = stack_title(title, seen, db_node, sights)
     evidence = tuple(
         Evidence(
-            s.vantage,
+            s.label,
             ("answered — " if s.answered else "no answer — " if s.answered is False else "not looked — ") + s.detail,
         )
         for s in sights
@@ -298,10 +339,14 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if status is Status.FAIL:
         remedy = Remedy(
             f"Mount the database's socket volume in every client at the directory in its DATABASE_URL ({GUIDE})."
-            if not_shared and ctx.stack is None
+            if not_shared and not stack
             else "Run the database and its socket clients on one node: the same placement constraint on both "
             "(stack-placement), then `docker stack deploy` again."
             if not_shared
             else "Start the database and read its log (container-logs): the socket appears only once the server runs."
         )
-    yield Finding("socket-vantage", status, title, "What each vantage point saw is in the evidence.", evidence, remedy)
+    unseen = tuple(
+        dict.fromkeys(s.service or "?" for s in sights if s.vantage is Vantage.CLIENT and s.answered is False)
+    )
+    facts = Facts(vantage=seen, services=unseen if not_shared else (), node=db_node or None)
+    return Finding(ID, status, title, "What each vantage point saw is in the evidence.", evidence, remedy, facts=facts)

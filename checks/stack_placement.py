@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import requires_project
+from doctor import catalog
 from doctor.compose.deploy import Deploy, read_deploy
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.engine.swarm import Stack, Task
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.placement import constraint_diff, suggested_constraint, together
 from doctor.postgres import database_services
 from doctor.topology import client_uses, socket_volume_name
 
-ID = "stack-placement"
+ID = catalog.STACK_PLACEMENT
 SUMMARY = "Swarm stacks: the database and each socket client are bound to one node, with one database replica"
 TCP_NOTE = "or, to run them on different nodes, connect the client over TCP instead of the socket"
 
@@ -53,7 +54,7 @@ def find_replicas(db: Deploy, stack: Stack | None, stack_name: str, engine_volum
         evidence.extend(task_evidence(stack, t) for t in running)
     on = f" on nodes {', '.join(nodes)}" if len(nodes) > 1 else ""
     yield Finding(
-        "stack-database-replicas",
+        catalog.STACK_DATABASE_REPLICAS,
         Status.FAIL,
         f"{db.service} runs more than one replica sharing the socket volume name {engine_volume}{on}",
         "Each replica on another node gets its own empty volume of that name, each with its own data "
@@ -65,6 +66,7 @@ def find_replicas(db: Deploy, stack: Stack | None, stack_name: str, engine_volum
             "use PostgreSQL replication with separate volumes and TCP.",
             commands=(f"docker service scale {stack_name}_{db.service}=1",),
         ),
+        facts=Facts(service=db.service, volume=engine_volume, count=len(running) or None),
     )
 
 
@@ -90,7 +92,7 @@ def find_apart_in_file(project: ComposeProject, db: Deploy, client: Deploy, stac
         detail += f" Add the constraint by hand to {', '.join(by_hand)} (flow-style constraints)."
     evidence = [Evidence(_where(d), f"{d.service}: " + (", ".join(c.written for c in d.constraints) or "no placement constraints")) for d in (db, client)]  # fmt: skip
     yield Finding(
-        "stack-placement-apart",
+        catalog.STACK_PLACEMENT_APART,
         Status.WARN if single else Status.FAIL,
         f"{db.service} and {client.service} may be placed on different nodes: {verdict.reason}",
         detail,
@@ -100,6 +102,7 @@ def find_apart_in_file(project: ComposeProject, db: Deploy, client: Deploy, stac
             diff,
             (*extra, *stack_commands(project.name, [db.service, client.service], _first_file(project))),
         ),
+        facts=Facts(services=(db.service, client.service), origin=_where(client)),
     )
 
 
@@ -124,7 +127,7 @@ def find_apart_live(stack: Stack, db: Deploy, client: Deploy, pinned_in_file: bo
             + "): they come from an older or another file."
         )
     yield Finding(
-        "stack-tasks-apart",
+        catalog.STACK_TASKS_APART,
         Status.FAIL,
         f"{db.service} runs on node {db_where}, {client.service} on node {client_where}: "
         "they do not share the socket volume",
@@ -136,6 +139,7 @@ def find_apart_live(stack: Stack, db: Deploy, client: Deploy, pinned_in_file: bo
             else f"Pin {db.service} and {client.service} to the same node (see stack-placement-apart), {TCP_NOTE}.",
             commands=stack_commands(stack.name, [db.service, client.service], "compose.yaml"),
         ),
+        facts=Facts(service=client.service, services=(db.service, client.service), node=client_where),
     )
 
 
@@ -152,7 +156,7 @@ def _first_file(project: ComposeProject) -> str:
 @requires_project(ID)
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not ctx.is_stack:
-        yield Finding(ID, Status.SKIP, "Not a Swarm stack (no --stack, and the engine runs no stack of this name)")
+        yield skipped(ID, "not a Swarm stack", "no --stack, and the engine runs no stack of this name")
         return
     stack = ctx.stack
     partial = ctx.stack_error or (stack.error if stack is not None else "")
@@ -161,7 +165,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     databases = database_services(project)
     clients = list(dict.fromkeys(use.service.name for use in client_uses(project)))
     if not databases:
-        yield Finding(ID, Status.SKIP, "No database service in the Compose files")
+        yield skipped(ID, "no database service in the Compose files")
         return
     deploys = read_deploy(project, dict(ctx.environ))
     engine_volume = project.engine_volume_name(socket_volume_name(project))
@@ -179,6 +183,6 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not problems and clients:
         pairs = ", ".join(f"{d.name} + {c}" for d in databases for c in clients)
         nodes = f" on a swarm of {len(stack.nodes)} node(s)" if stack is not None and stack.nodes else ""
-        yield Finding("stack-placement-ok", Status.OK, f"Bound to one node, one database replica{nodes}: {pairs}")
+        yield Finding(catalog.STACK_PLACEMENT_OK, Status.OK, f"Bound to one node, one database replica{nodes}: {pairs}")
     elif not clients:
-        yield Finding(ID, Status.SKIP, "No socket client in the Compose files")
+        yield skipped(ID, "no socket client in the Compose files")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks._common import requires_project
+from doctor import catalog
 from doctor.compose.deploy import read_deploy
 from doctor.compose.model import ComposeProject, Service
 from doctor.context import Context
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
 from doctor.placement import stack_start_order
 from doctor.postgres import database_services
 from doctor.topology import client_uses
 
-ID = "backend-start-order"
+ID = catalog.BACKEND_START_ORDER
 SUMMARY = "Socket clients wait for a healthy database (depends_on: service_healthy)"
 
 
@@ -36,7 +37,7 @@ def find_unordered(project: ComposeProject) -> list[tuple[Service, Service, str]
 @requires_project(ID)
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not client_uses(project) or not database_services(project):
-        yield Finding(ID, Status.SKIP, "No socket client and database pair in the Compose files")
+        yield skipped(ID, "no socket client and database pair in the Compose files")
         return
     if ctx.is_stack:  # Swarm ignores depends_on: say so instead of advising it
         yield from stack_start_order(project, read_deploy(project, dict(ctx.environ)))
@@ -55,6 +56,7 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
                 "loopback because the image's temporary initialisation server answers on the socket only) "
                 f"and add to {client.name}: depends_on: {{{database.name}: {{condition: service_healthy}}}}."
             ),
+            facts=Facts(service=client.name, origin=str(client.origin)),
         )
     if not problems:
         yield Finding(ID, Status.OK, "Socket clients wait for a healthy database")

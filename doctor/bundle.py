@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from doctor import __version__, redact_compose
+from doctor import __version__, catalog, redact_compose
 from doctor.atomic import Keep, WriteRefused, check_target, write_file
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from doctor.fixflow import FixSummary
 
 TAIL_LINES = 300
-LOG_IDS = ("log-socket-create-failed", "log-data-dir-permissions", "log-backend-cannot-connect")
+LOG_IDS = catalog.log_failures()
 
 
 class BundleError(WriteRefused):
@@ -77,7 +77,7 @@ def effective_model(project: ComposeProject) -> dict[str, Any]:
 def _log_excerpts(ctx: Context, findings: list[Finding]) -> dict[str, str]:
     """The lines the log findings rest on, plus the last lines of each log they came from."""
     excerpts: dict[str, str] = {}
-    sources = {e.source.rsplit(":", 1)[0] for f in findings if f.id in LOG_IDS for e in f.evidence}
+    sources = {f.facts.log for f in findings if f.id in LOG_IDS and f.facts.log}
     for path in ctx.options.log_files:
         name = "stdin" if path == "-" else Path(path).name
         if name not in sources or path == "-":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount
 from doctor.models import PROBLEMS, Finding
 from doctor.postgres import data_dir, database_services
@@ -21,7 +22,7 @@ def _kind(mount: Mount | None) -> str:
 
 # Whether the engine was contacted says nothing about the project: --offline and an engine that
 # is down must give the same fingerprint for the same files and logs.
-NOT_ABOUT_THE_PROJECT = frozenset({"engine-unreachable"})
+NOT_ABOUT_THE_PROJECT = frozenset({catalog.ENGINE_UNREACHABLE})
 
 
 def fingerprint(project: ComposeProject | None, findings: list[Finding]) -> str:

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 
+from doctor import catalog
 from doctor.compose.model import ComposeProject
 from doctor.engine.composetool import ComposeTool
-from doctor.models import Finding, Remedy, Status
+from doctor.models import Finding, Remedy, Status, VantageVerdict
 from doctor.postgres import database_services
 from doctor.topology import client_uses
 
-# The socket-vantage title for "answers from every vantage point"; the check uses this constant.
-WORKS_EVERYWHERE = "The socket works everywhere: the server answers from every vantage point"
-PAST = "log-failures-past"
-LOG_FAILURES = ("log-backend-cannot-connect", "log-socket-create-failed", "log-data-dir-permissions")
+PAST = catalog.LOG_FAILURES_PAST
+LOG_FAILURES = catalog.log_failures()
 
 
 def works_everywhere(findings: list[Finding]) -> bool:
-    return any(f.id == "socket-vantage" and f.status is Status.OK and f.title == WORKS_EVERYWHERE for f in findings)
+    return any(
+        f.id == catalog.SOCKET_VANTAGE and f.status is Status.OK and f.facts.vantage is VantageVerdict.WORKS_EVERYWHERE
+        for f in findings
+    )
 
 
 def file_waits(project: ComposeProject | None) -> bool:
@@ -52,7 +54,7 @@ def _is_failure(finding: Finding) -> bool:
 
 
 def _as_past(finding: Finding, tool: ComposeTool | None, file_waits: bool) -> Finding:
-    connect = finding.id == "log-backend-cannot-connect"
+    connect = finding.id == catalog.LOG_BACKEND_CANNOT_CONNECT
     if connect and file_waits and tool is not None and not tool.honours_healthy_wait:
         why = (
             f" The file already makes the clients wait (depends_on: condition: service_healthy), but {tool.command} "

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from doctor.steps import Step, split
 
@@ -53,6 +56,101 @@ class Remedy:
         return split(self.commands)[1]
 
 
+class Errno(str, enum.Enum):
+    """How a connection to the socket failed, as the kernel said it."""
+
+    ENOENT = "enoent"  # no socket file (or directory) where the client looks
+    ECONNREFUSED = "econnrefused"  # a socket file with nothing listening: a stale socket
+    EACCES = "eacces"  # the directory or socket may not be entered or opened
+    ETIMEDOUT = "etimedout"  # accepted, never answered
+
+
+class VantageVerdict(str, enum.Enum):
+    """What the vantage points together say about the socket (the socket-vantage check)."""
+
+    WORKS_EVERYWHERE = "works-everywhere"  # the server answers, and every client sees it
+    NOT_SHARED = "not-shared"  # the server answers, but not where a client looks
+    SERVER_ONLY = "server-only"  # the server answers; no client could be asked
+    SERVER_DOWN = "server-down"  # nothing answers from any vantage point
+    UNSEEN = "unseen"  # no vantage point could look
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a check knows, as values: the root cause, remedies, history and the bundle read
+    these, never a finding's title or detail. Every field is optional; the JSON report lists
+    only those that are set."""
+
+    service: str | None = None  # the service the finding is about
+    services: tuple[str, ...] = ()  # several: the services of a host folder, the clients that see no socket
+    container: str | None = None
+    state: str | None = None  # the container's state (exited, dead, created, restarting)
+    exit_code: int | None = None
+    count: int | None = None  # events in a log, restarts of a container
+    first_seen: str | None = None  # the log's timestamps of the first and last event
+    last_seen: str | None = None
+    log: str | None = None  # the log it was read from: a container's name or a --log-file's
+    cause: str | None = None  # the classifier's value: reverse-sshfs, unsupported-fs, enoent, chown…
+    errno_class: Errno | None = None
+    volume: str | None = None  # a volume's key in the file, or its name on the engine
+    node: str | None = None  # a Swarm node's hostname
+    path: str | None = None  # a host folder, or the socket file's path
+    origin: str | None = None  # file:line where the finding's cause is written
+    vantage: VantageVerdict | None = None
+    reason: str | None = None  # why a check did not run (skip), as the verdict's sentence says it
+
+
+NO_FACTS = Facts()
+_ENUMS: dict[str, type[enum.Enum]] = {"errno_class": Errno, "vantage": VantageVerdict}
+
+
+def facts_dict(facts: Facts) -> dict[str, Any]:
+    """The facts that are set, as JSON values (an enum by its value, a tuple as a list)."""
+    out: dict[str, Any] = {}
+    for item in dataclasses.fields(facts):
+        value = getattr(facts, item.name)
+        if value is None or value == ():
+            continue
+        out[item.name] = (
+            value.value if isinstance(value, enum.Enum) else list(value) if isinstance(value, tuple) else value
+        )
+    return out
+
+
+def facts_from_dict(data: Mapping[str, Any]) -> Facts:
+    """Facts read back from a report (a bundle: untrusted): a key of another version, or a value
+    of the wrong type, is left out rather than trusted."""
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(Facts):
+        value = data.get(item.name)
+        if item.name in _ENUMS:
+            kind = _ENUMS[item.name]
+            if isinstance(value, str) and value in {member.value for member in kind}:
+                values[item.name] = kind(value)
+        elif item.name == "services":
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                values[item.name] = tuple(value)
+        elif item.name in ("exit_code", "count"):
+            if isinstance(value, int) and not isinstance(value, bool):
+                values[item.name] = value
+        elif isinstance(value, str):
+            values[item.name] = value
+    return Facts(**values)
+
+
+def map_text(facts: Facts, change: Callable[[str], str]) -> Facts:
+    """The facts with every text value (names, paths, times) passed through ``change``: the
+    redactor's, so facts carry what titles may carry and nothing more. Enums and numbers stay."""
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(facts):
+        value = getattr(facts, item.name)
+        if isinstance(value, str) and not isinstance(value, enum.Enum):
+            values[item.name] = change(value)
+        elif isinstance(value, tuple):
+            values[item.name] = tuple(change(v) for v in value)
+    return dataclasses.replace(facts, **values) if values else facts
+
+
 @dataclass(frozen=True)
 class Finding:
     id: str
@@ -63,9 +161,14 @@ class Finding:
     remedy: Remedy | None = None
     check: str = ""
     duration_ms: float | None = None
-    # The classified cause as a stable kebab-case value (a log finding's "reverse-sshfs",
-    # "unsupported-fs", "enoent"…), so the root cause reads a value instead of parsing prose.
-    cause: str = ""
+    facts: Facts = NO_FACTS
+
+
+def skipped(check_id: str, reason: str, aside: str = "") -> Finding:
+    """A check that did not run: ``reason`` is the sentence the verdict lists ("the engine was
+    not reached"); the title is the same sentence capitalised, with the aside ("see engine")."""
+    title = reason[:1].upper() + reason[1:] + (f" ({aside})" if aside else "")
+    return Finding(check_id, Status.SKIP, title, facts=Facts(reason=reason))
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from doctor import catalog
 from doctor.compose.deploy import Constraint, Deploy
 from doctor.compose.model import ComposeProject
 from doctor.engine.swarm import Node, Stack
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status
 from doctor.postgres import database_services
 from doctor.topology import client_uses
 
@@ -175,7 +176,7 @@ def stack_start_order(project: ComposeProject, deploys: dict[str, Deploy]) -> li
         said = f"depends_on {', '.join(waits)}" if waits else "no depends_on"
         findings.append(
             Finding(
-                "stack-depends-on-ignored",
+                catalog.STACK_DEPENDS_ON_IGNORED,
                 Status.WARN if stops else Status.INFO,
                 f"{name}: Swarm ignores depends_on in a stack "
                 f"({said}; restart_policy: {deploy.restart_condition or 'any (default)'})",
@@ -187,6 +188,7 @@ def stack_start_order(project: ComposeProject, deploys: dict[str, Deploy]) -> li
                     "Give the database a healthcheck (pg_isready -h <socket dir>) and let the client restart until it "
                     "connects (deploy: restart_policy: condition: any, the default), or retry in the client."
                 ),
+                facts=Facts(service=name),
             )
         )
     return findings

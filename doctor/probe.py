@@ -4,6 +4,7 @@ Each step is bounded by the timeout; psycopg is imported only here."""
 
 from __future__ import annotations
 
+import enum
 import errno
 import math
 import os
@@ -22,11 +23,22 @@ _AUTH = re.compile(
 )
 
 
+class Outcome(str, enum.Enum):
+    CONNECTED = "connected"  # a real login worked (probe_socket)
+    ANSWERED = "answered"  # the server answered the SSLRequest (ping_socket)
+    MISSING = "missing"
+    NOT_A_SOCKET = "not-a-socket"
+    REFUSED = "refused"
+    PERMISSION = "permission"
+    TIMEOUT = "timeout"
+    AUTH_FAILED = "auth-failed"
+    FAILED = "failed"
+    TOO_LONG = "too-long"
+
+
 @dataclass(frozen=True)
 class ProbeResult:
-    outcome: (
-        str  # connected | missing | not-a-socket | refused | permission | timeout | auth-failed | failed | too-long
-    )
+    outcome: Outcome
     path: str
     message: str = ""
     server_version: str = ""
@@ -43,7 +55,7 @@ class Credentials:
 def probe_socket(directory: str, port: int, credentials: Credentials, *, timeout: float, limit: int) -> ProbeResult:
     path = socket_file(directory, port)
     if len(path.encode()) > limit:
-        return ProbeResult("too-long", path, f"{len(path.encode())} bytes, over the limit of {limit}")
+        return ProbeResult(Outcome.TOO_LONG, path, f"{len(path.encode())} bytes, over the limit of {limit}")
     found = _inspect(directory, path)
     if found is not None:
         return found
@@ -62,7 +74,7 @@ def ping_socket(directory: str, port: int, *, timeout: float, limit: int) -> Pro
     any login: what pg_isready learns, without importing psycopg (about 0.2 s of a live run)."""
     path = socket_file(directory, port)
     if len(path.encode()) > limit:
-        return ProbeResult("too-long", path, f"{len(path.encode())} bytes, over the limit of {limit}")
+        return ProbeResult(Outcome.TOO_LONG, path, f"{len(path.encode())} bytes, over the limit of {limit}")
     found = _inspect(directory, path)
     if found is not None:
         return found
@@ -72,27 +84,27 @@ def ping_socket(directory: str, port: int, *, timeout: float, limit: int) -> Pro
         return answer
     if answer in (b"S", b"N"):
         return ProbeResult(
-            "answered", path, "PostgreSQL answered", "", round((time.perf_counter() - started) * 1000, 2)
+            Outcome.ANSWERED, path, "PostgreSQL answered", "", round((time.perf_counter() - started) * 1000, 2)
         )
-    return ProbeResult("failed", path, f"something listens but does not speak PostgreSQL (answered {answer!r})")
+    return ProbeResult(Outcome.FAILED, path, f"something listens but does not speak PostgreSQL (answered {answer!r})")
 
 
 def _inspect(directory: str, path: str) -> ProbeResult | None:
     try:
         if not stat.S_ISDIR(os.stat(directory).st_mode):
-            return ProbeResult("failed", path, f"{directory} is not a directory")
+            return ProbeResult(Outcome.FAILED, path, f"{directory} is not a directory")
     except FileNotFoundError:
-        return ProbeResult("missing", path, f"the directory {directory} does not exist")
+        return ProbeResult(Outcome.MISSING, path, f"the directory {directory} does not exist")
     except PermissionError:
-        return ProbeResult("permission", path, f"no permission to enter {directory}")
+        return ProbeResult(Outcome.PERMISSION, path, f"no permission to enter {directory}")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return ProbeResult("missing", path, f"no socket file in {directory}")
+        return ProbeResult(Outcome.MISSING, path, f"no socket file in {directory}")
     except PermissionError:
-        return ProbeResult("permission", path, f"no permission to enter {directory}")
+        return ProbeResult(Outcome.PERMISSION, path, f"no permission to enter {directory}")
     if not stat.S_ISSOCK(mode):
-        return ProbeResult("not-a-socket", path, f"{path} exists but is not a socket ({_kind(mode)})")
+        return ProbeResult(Outcome.NOT_A_SOCKET, path, f"{path} exists but is not a socket ({_kind(mode)})")
     return None
 
 
@@ -113,14 +125,14 @@ def _connect(path: str, timeout: float, request: bytes = b"") -> ProbeResult | b
         sock.sendall(request)
         return sock.recv(1)
     except ConnectionRefusedError:
-        return ProbeResult("refused", path, "a socket file exists but nothing listens on it")
+        return ProbeResult(Outcome.REFUSED, path, "a socket file exists but nothing listens on it")
     except PermissionError:
-        return ProbeResult("permission", path, "no permission to connect to the socket")
+        return ProbeResult(Outcome.PERMISSION, path, "no permission to connect to the socket")
     except TimeoutError:
         waited = "no answer within" if request else "connecting took longer than"
-        return ProbeResult("timeout", path, f"{waited} {timeout:g} s")
+        return ProbeResult(Outcome.TIMEOUT, path, f"{waited} {timeout:g} s")
     except OSError as exc:
-        outcome = "missing" if exc.errno == errno.ENOENT else "failed"
+        outcome = Outcome.MISSING if exc.errno == errno.ENOENT else Outcome.FAILED
         return ProbeResult(outcome, path, exc.strerror or str(exc))
     finally:
         sock.close()
@@ -151,16 +163,16 @@ def _psycopg_connect(directory: str, port: int, credentials: Credentials, timeou
         message = str(exc).strip()
         if isinstance(exc, psycopg.errors.ConnectionTimeout) or "timeout expired" in message:
             waited = time.perf_counter() - started
-            return ProbeResult("timeout", path, f"the server accepted but did not answer within {waited:.1f} s")
+            return ProbeResult(Outcome.TIMEOUT, path, f"the server accepted but did not answer within {waited:.1f} s")
         if _AUTH.search(message):
-            return ProbeResult("auth-failed", path, message)
+            return ProbeResult(Outcome.AUTH_FAILED, path, message)
         if "Connection refused" in message:
-            return ProbeResult("refused", path, message)
-        return ProbeResult("failed", path, message)
+            return ProbeResult(Outcome.REFUSED, path, message)
+        return ProbeResult(Outcome.FAILED, path, message)
     except psycopg.Error as exc:
-        return ProbeResult("failed", path, str(exc).strip())
+        return ProbeResult(Outcome.FAILED, path, str(exc).strip())
     major, minor = divmod(version, 10000)
-    return ProbeResult("connected", path, "", f"{major}.{minor}", round(round_trip, 2))
+    return ProbeResult(Outcome.CONNECTED, path, "", f"{major}.{minor}", round(round_trip, 2))
 
 
 def _kind(mode: int) -> str:

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from doctor import safeio
-from doctor.models import Evidence, Finding, Remedy, Status, Target
+from doctor import catalog, safeio
+from doctor.models import NO_FACTS, Evidence, Finding, Remedy, Status, Target, facts_from_dict
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 128 * 1024 * 1024
 MAX_MEMBERS = 2000
 # The checks that read only the Compose files: these run again from the bundle's copies.
-FILE_CHECKS = ("compose-file", "socket-mounts", "socket-sharing", "socket-path-length", "data-volume-strategy",
-               "backend-start-order", "secret-values")  # fmt: skip
+FILE_CHECKS = (catalog.COMPOSE_FILE, catalog.SOCKET_MOUNTS, catalog.SOCKET_SHARING, catalog.SOCKET_PATH_LENGTH,
+               catalog.DATA_VOLUME_STRATEGY, catalog.BACKEND_START_ORDER, catalog.SECRET_VALUES)  # fmt: skip
 
 
 class BundleUnreadable(Exception):
@@ -95,6 +95,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         remedy=None if remedy is None else Remedy(remedy["summary"], remedy.get("diff", ""), commands),
         check=data.get("check", ""),
         duration_ms=data.get("duration_ms"),
+        facts=facts_from_dict(facts) if isinstance(facts := data.get("facts"), dict) else NO_FACTS,
     )
 
 

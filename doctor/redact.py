@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from doctor.models import Evidence, Finding, Remedy
+from doctor.models import Evidence, Finding, Remedy, map_text
 from doctor.redact_patterns import (
     ASSIGNMENT_NAME,
     ASSIGNMENT_VALUE,
@@ -377,6 +377,7 @@ class Redactor:
                 for e in finding.evidence
             ),
             remedy=remedy,
+            facts=map_text(finding.facts, lambda text: printable(self.text(text, where))),
         )
 
     def records(self) -> list[dict[str, Any]]:

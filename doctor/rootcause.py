@@ -4,29 +4,14 @@ When layers contradict each other it says so instead of guessing."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from doctor.models import Finding, Status
+from doctor import catalog
+from doctor.catalog import Layer
+from doctor.logcauses import CAUSES
+from doctor.models import Finding, Status, VantageVerdict
 
-LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("file", ("compose-invalid", "compose-variable-required", "socket-host-path", "socket-volume-bind-device",
-              "socket-volume-undeclared", "socket-volume-mismatch", "backend-socket-not-mounted",
-              "database-url-socket-mismatch", "socket-dir-not-mounted", "socket-path-too-long",
-              "stack-database-replicas", "stack-placement-apart")),
-    ("volume", ("container-socket-mount-drift", "volume-bind-device", "volume-missing", "volume-foreign-project")),
-    ("log", ("log-socket-create-failed", "log-data-dir-permissions")),
-    ("container", ("stack-tasks-apart", "container-not-running", "container-restarting", "container-unhealthy", "container-oom-killed")),
-    ("connection", ("log-backend-cannot-connect", "socket-vantage", "socket-missing", "socket-refused",
-                    "socket-timeout", "socket-permission-denied", "socket-not-a-socket", "socket-connect-failed")),
-)  # fmt: skip
-
-
-# Socket-creation causes that name the host share's kind, phrased from the classifier's value.
-SOCKET_CAUSES = {
-    "reverse-sshfs": "PostgreSQL could not create its socket: bind() is refused on a reverse-sshfs host share "
-    "(Finch with vmType: qemu)",
-}
+LAYERS: tuple[tuple[Layer, tuple[str, ...]], ...] = catalog.layers()
 
 
 @dataclass(frozen=True)
@@ -38,27 +23,36 @@ class RootCause:
 
 
 def _phrase(finding: Finding) -> str:
-    where = f" ({finding.evidence[0].source})" if finding.evidence and ":" in finding.evidence[0].source else ""
-    title = re.sub(r" \(\d+ events? in .*\)$|\s*\([^()]*\)$", "", finding.title)  # drop the trailing aside
-    exited = re.match(r"(\S+) \(.*\) is not running: (\w+), exit code (-?\d+)", finding.title)
-    short = {
-        "socket-host-path": f"the socket directory is a host folder{where}",
-        "socket-volume-bind-device": "the socket volume binds a host folder through driver_opts",
-        "log-socket-create-failed": (
-            SOCKET_CAUSES[finding.cause]
-            if finding.cause in SOCKET_CAUSES
-            else title.replace(
-                "PostgreSQL could not create its Unix socket: ", "PostgreSQL could not create its socket: "
-            )
+    """The finding as a link of the chain, from its facts and the catalog; a finding the catalog
+    does not know (a test's, or a future doctor's in a bundle) is named by its title as written."""
+    facts = finding.facts
+    entry = catalog.FINDINGS.get(finding.id)
+    if entry is None:
+        return _lower_first(finding.title) if finding.title else finding.id
+    cause = CAUSES.get(facts.cause or "")
+    if finding.id == catalog.SOCKET_HOST_PATH:
+        return entry.meaning + (f" ({facts.origin})" if facts.origin and ":" in facts.origin else "")
+    if finding.id == catalog.LOG_SOCKET_CREATE_FAILED:
+        label = f"PostgreSQL could not create its socket: {cause.label}" if cause is not None else entry.meaning
+        return (cause.statement if cause is not None and cause.statement else label) + _count(finding)
+    if finding.id == catalog.LOG_DATA_DIR_PERMISSIONS and cause is not None:
+        return f"{entry.meaning}: {cause.label}"
+    if finding.id == catalog.LOG_BACKEND_CANNOT_CONNECT:
+        return "the backend cannot reach the server" + _cause(finding)
+    if finding.id == catalog.CONTAINER_NOT_RUNNING and facts.service and facts.state:
+        return f"the {facts.service} container {facts.state}" + (
+            f" with code {facts.exit_code}" if facts.exit_code is not None else ""
         )
-        + _count(finding),
-        "log-backend-cannot-connect": "the backend cannot reach the server" + _cause(finding),
-    }
-    if exited:
-        short["container-not-running"] = (
-            f"the {exited.group(1)} container {exited.group(2)} with code {exited.group(3)}"
+    if finding.id == catalog.CONTAINER_RESTARTING and facts.service:
+        return f"the {facts.service} container keeps restarting" + (
+            f" ({facts.count} restarts)" if facts.count is not None else ""
         )
-    return short.get(finding.id, _lower_first(title) if title else finding.id)
+    if finding.id == catalog.SOCKET_VANTAGE and facts.vantage is VantageVerdict.NOT_SHARED:
+        return f"server up, socket not shared with {', '.join(facts.services) or 'a client'}"
+    if finding.id == catalog.SOCKET_VANTAGE and facts.vantage is VantageVerdict.SERVER_DOWN:
+        return "server down: nothing answers on the socket from any vantage point"
+    where = [part for part in (facts.service, facts.origin or facts.path or facts.volume) if part]
+    return entry.meaning + (f" ({', '.join(where)})" if where else "")
 
 
 def _lower_first(text: str) -> str:
@@ -74,24 +68,22 @@ def _upper_first(text: str) -> str:
     return text[0].upper() + text[1:] if word in _OUR_WORDS else text
 
 
-_OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "every", "server", "engine", "something"})
+_OUR_WORDS = frozenset({"the", "a", "an", "no", "nothing", "cannot", "every", "server", "something", "more"})
 # The doctor's own sentence starts; a service called "Backend" is a name and keeps its capital.
 _OUR_CAPITALS = frozenset(word.capitalize() for word in _OUR_WORDS)
 
 
 def _count(finding: Finding) -> str:
-    match = re.search(r"\((\d+) events? in [^,)]+(?:, (?:at )?([^)]*?))?\)$", finding.title)
-    if not match:
+    """How often and since when: "(14 times since 09:12:03)", from the log's facts."""
+    facts = finding.facts
+    if facts.count is None:
         return ""
-    since = match.group(2).split(" to ")[0] if match.group(2) else ""
-    times = "once" if match.group(1) == "1" else f"{match.group(1)} times"
-    return f" ({times}" + (f" since {since})" if since else ")")
+    times = "once" if facts.count == 1 else f"{facts.count} times"
+    return f" ({times}" + (f" since {facts.first_seen})" if facts.first_seen else ")")
 
 
 def _cause(finding: Finding) -> str:
-    # The value the classifier set; findings made without one fall back to the "Cause (x)" detail.
-    match = re.match(r"Cause \(([a-z-]+)\)", finding.detail)
-    cause = finding.cause or (match.group(1) if match else "")
+    cause = finding.facts.cause
     return f" ({'P1001' if cause == 'prisma' else cause.upper()})" if cause else ""
 
 
@@ -110,27 +102,29 @@ def find_root_cause(findings: list[Finding]) -> RootCause | None:
     statement = " → ".join(_phrase(f) for f in chain)
     statement = _upper_first(statement)
     lead = next((f for f in chain if f.remedy is not None), chain[0])
-    next_step = lead.remedy.summary if lead.remedy is not None else lead.title
-    works_now = any(f.id == "socket-vantage" and f.status is Status.OK for f in findings)
-    past = [f for f in problems if f.id in ("log-backend-cannot-connect", "log-socket-create-failed")]
+    next_step = lead.remedy.summary if lead.remedy is not None else _upper_first(_phrase(lead))
+    works_now = any(f.id == catalog.SOCKET_VANTAGE and f.status is Status.OK for f in findings)
+    past = [f for f in problems if f.id in (catalog.LOG_BACKEND_CANNOT_CONNECT, catalog.LOG_SOCKET_CREATE_FAILED)]
     if works_now and past:
         return RootCause(
             "The evidence conflicts: the socket works from every vantage point now, but the logs show earlier "
             f"failures ({', '.join(_phrase(f) for f in past)}). They are in the past: a restart, or a client that "
             "started before the database was ready.",
-            tuple(dict.fromkeys(f.id for f in [*past, *chain] if f.id != "socket-vantage")),
+            tuple(dict.fromkeys(f.id for f in [*past, *chain] if f.id != catalog.SOCKET_VANTAGE)),
             "Read the logs since the last restart (--since), and make clients wait for a healthy database "
             "(backend-start-order).",
             conflict=True,
         )
-    file_clean = any(f.id == "socket-volume-ok" for f in findings)
-    socket_trouble = any(f.id in ("log-socket-create-failed", "container-socket-mount-drift") for f in problems)
+    file_clean = any(f.id == catalog.SOCKET_VOLUME_OK for f in findings)
+    socket_trouble = any(
+        f.id in (catalog.LOG_SOCKET_CREATE_FAILED, catalog.CONTAINER_SOCKET_MOUNT_DRIFT) for f in problems
+    )
     if file_clean and socket_trouble:
         statement = (
             "The evidence conflicts: the Compose file on disk is right (socket-volume-ok), yet the running "
             f"deployment shows: {statement}. The containers may come from an older file or another project."
         )
-        drift = next((f for f in problems if f.id == "container-socket-mount-drift" and f.remedy), None)
+        drift = next((f for f in problems if f.id == catalog.CONTAINER_SOCKET_MOUNT_DRIFT and f.remedy), None)
         # The drift finding knows which side is broken and the Compose tool's own command.
         step = (
             drift.remedy.summary + "".join(f" `{c}`" for c in drift.remedy.commands[:1])

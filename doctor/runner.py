@@ -8,8 +8,9 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from doctor import catalog
 from doctor.history import file_waits, settle, works_everywhere
-from doctor.models import Evidence, Finding, Status
+from doctor.models import Evidence, Facts, Finding, Status, skipped
 
 if TYPE_CHECKING:
     from doctor.context import Context
@@ -42,11 +43,7 @@ def run_checks(
         started = time.perf_counter()
         if clock() > deadline:
             produced = [
-                Finding(
-                    check.ID,
-                    Status.SKIP,
-                    f"Not run: the run's deadline ({ctx.options.deadline:g} s, --deadline) passed",
-                )
+                skipped(check.ID, f"not run: the run's deadline ({ctx.options.deadline:g} s, --deadline) passed")
             ]
         else:
             try:
@@ -66,9 +63,10 @@ def _crashed(check: Check, exc: Exception) -> Finding:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "unknown"
     return Finding(
-        id="check-crashed",
+        id=catalog.CHECK_CRASHED,
         status=Status.ERROR,
         title=f"The {check.ID} check crashed: {type(exc).__name__}: {exc}",
         detail="This is a bug in cultivate doctor, not in your deployment. The other checks ran.",
         evidence=(Evidence(where, f"{type(exc).__name__}: {exc}"),),
+        facts=Facts(origin=where),
     )

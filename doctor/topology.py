@@ -10,7 +10,9 @@ from __future__ import annotations
 import enum
 import posixpath
 from dataclasses import dataclass
+from typing import Any
 
+from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, MountType, Service, VolumeDecl, canonical_dir
 from doctor.postgres import client_targets, database_services, server_port, socket_dirs
 
@@ -41,11 +43,11 @@ class SharingKind(str, enum.Enum):
 
 # The finding each kind of problem is reported as (socket-sharing), and its remedy tagged with.
 SHARING_FINDINGS = {
-    SharingKind.NOT_MOUNTED: "backend-socket-not-mounted",
-    SharingKind.VOLUME_MISMATCH: "socket-volume-mismatch",
-    SharingKind.URL_MISMATCH: "database-url-socket-mismatch",
-    SharingKind.PORT_MISMATCH: "database-url-socket-mismatch",
-    SharingKind.SERVER_DIR_NOT_MOUNTED: "socket-dir-not-mounted",
+    SharingKind.NOT_MOUNTED: catalog.BACKEND_SOCKET_NOT_MOUNTED,
+    SharingKind.VOLUME_MISMATCH: catalog.SOCKET_VOLUME_MISMATCH,
+    SharingKind.URL_MISMATCH: catalog.DATABASE_URL_SOCKET_MISMATCH,
+    SharingKind.PORT_MISMATCH: catalog.DATABASE_URL_SOCKET_MISMATCH,
+    SharingKind.SERVER_DIR_NOT_MOUNTED: catalog.SOCKET_DIR_NOT_MOUNTED,
 }
 
 
@@ -208,3 +210,17 @@ def find_bind_device_volumes(project: ComposeProject) -> list[VolumeDecl]:
     """The declared socket volumes whose driver_opts bind a host folder."""
     keys = {m.source for _, m in socket_mounts(project) if m.type == MountType.VOLUME and m.source}
     return [project.volumes[k] for k in sorted(keys) if k in project.volumes and project.volumes[k].binds_host_device]
+
+
+def actual_mount(container: Any, directory: str) -> dict[str, Any] | None:
+    """The mount of a running container (the engine's inspect answer) that holds ``directory``:
+    the deepest one whose destination covers it, or None for the container's own filesystem."""
+    wanted = canonical_dir(directory)
+    best: dict[str, Any] | None = None
+    for mount in container.attrs.get("Mounts") or []:
+        target = canonical_dir(str(mount.get("Destination", "")))
+        if (wanted == target or wanted.startswith(target.rstrip("/") + "/")) and (
+            best is None or len(target) > len(canonical_dir(str(best.get("Destination", ""))))
+        ):
+            best = mount
+    return best

@@ -73,8 +73,14 @@ def test_json_schema(cli: Cli) -> None:
     assert report["status"] == "fail"
     assert report["summary"]["fail"] == sum(f["status"] == "fail" for f in report["findings"])
     finding = next(f for f in report["findings"] if f["id"] == "socket-host-path")
-    assert set(finding) == {"id", "check", "status", "title", "detail", "evidence", "remedy", "duration_ms"}
+    assert set(finding) == {"id", "check", "status", "title", "detail", "evidence", "remedy", "duration_ms", "facts"}
     assert finding["check"] == "socket-mounts"
+    assert finding["facts"] == {
+        "services": ["database", "backend"],
+        "path": "/Users/username/cultivate/socket",
+        "volume": "db_socket",
+        "origin": "compose.yaml:6",
+    }
     assert set(finding["remedy"]) == {"summary", "diff", "steps", "verify"}
     assert "finch volume inspect guide-incorrect_db_socket" in finding["remedy"]["verify"]
     recreate = "finch compose -p guide-incorrect up -d --force-recreate"

@@ -7,10 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from checks.log_signatures import findings_for, scan_lines
+from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor.context import Context, Options
 from doctor.engine.composetool import ComposeTool, default_tool
-from doctor.history import WORKS_EVERYWHERE, file_waits, settle
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.history import file_waits, settle
+from doctor.models import Finding, Status
 from doctor.redact import Redactor
 from doctor.rootcause import find_root_cause
 from doctor.runner import run_checks
@@ -18,21 +20,25 @@ from tests.checks.test_runtime_rules import project
 
 PODMAN_COMPOSE = ComposeTool("podman-compose", "1.0.3", "podman-compose", False, "io.podman.compose.* labels")
 COMPOSE_V2 = ComposeTool("compose-v2", "2.29.7", "docker compose", True, "com.docker.compose.version=2.29.7")
-WORKS = Finding("socket-vantage", Status.OK, WORKS_EVERYWHERE)
-DOWN = Finding("socket-vantage", Status.FAIL, "Server down: nothing answers on the socket from any vantage point")
-ONLY_SERVER = Finding("socket-vantage", Status.OK, "The server answers on its socket (no client could be asked)")
+HOST_UP = Sight(Vantage.HOST, True, "PostgreSQL answered")
+WORKS = vantage_finding([HOST_UP, Sight(Vantage.CLIENT, True, "pg_isready: accepting", "backend")])
+DOWN = vantage_finding([Sight(Vantage.HOST, False, "no socket"), Sight(Vantage.CLIENT, False, "no socket", "backend")])
+ONLY_SERVER = vantage_finding([HOST_UP, Sight(Vantage.CLIENT, None, "not running", "backend")])
 
 
 def enoent(source: str) -> Finding:
-    return Finding(
-        "log-backend-cannot-connect",
-        Status.FAIL,
-        f"The backend cannot connect to PostgreSQL over the socket: no socket file where it looks (2 line(s) in "
-        f"{source}, 2026-01-01T09:12:01 to 2026-01-01T09:12:03)",
-        "Cause (enoent): no socket file where the client looks.",
-        (Evidence(f"{source}:3", "connection to server on socket ... failed: No such file or directory"),),
-        Remedy("Mount the database's socket volume in the backend."),
-    )
+    """What the log classifier makes of a client's two ENOENT lines."""
+    lines = [
+        f'2026-01-01T09:12:0{second} connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: '
+        "No such file or directory"
+        for second in (1, 3)
+    ]
+    (finding,) = findings_for(scan_lines(lines, source))
+    return finding
+
+
+def test_the_vantage_findings_are_what_the_cases_say() -> None:
+    assert (WORKS.status, DOWN.status, ONLY_SERVER.status) == (Status.OK, Status.FAIL, Status.OK)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,13 @@ def test_round_trip_gives_the_same_findings_and_fingerprint(
 
     assert key(again) == key(original)
     assert again["status"] == original["status"]
+    # The recorded findings keep their facts, so the root cause is rebuilt, never re-read from titles.
+    assert again["root_cause"] == original["root_cause"]
+
+    def facts(report: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted((f["id"], json.dumps(f["facts"], sort_keys=True)) for f in report["findings"])
+
+    assert facts(again) == facts(original)
     assert "ran again from the bundle's files: compose-file, socket-mounts" in result.err
     # stack-placement needs to know whether the engine runs a stack, so it is recorded too
     assert "recorded evidence: stack-placement, engine," in result.err

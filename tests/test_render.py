@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from doctor.models import Evidence, Finding, Remedy, Status, Target
+from doctor.models import Evidence, Finding, Remedy, Status, Target, skipped
 from doctor.render.json_report import render_json
 from doctor.render.markdown import render_markdown
 from doctor.render.terminal import make_console, render_terminal
@@ -79,7 +79,7 @@ def test_the_verdict_opens_and_closes_the_report() -> None:
         pytest.param(
             [Finding("engine-unreachable", Status.WARN, "Cannot reach the engine", remedy=Remedy("Start it.")),
              Finding("ok-x", Status.OK, "fine", check="socket-mounts"),
-             Finding("skip-x", Status.SKIP, "No --log-file given", check="log-signatures")],
+             dataclasses.replace(skipped("skip-x", "no --log-file given"), check="log-signatures")],
             ["Warnings: Cannot reach the engine (engine-unreachable)", "Next step: Start it.",
              "Examined, no problem: socket-mounts", "Not examined: log-signatures (no --log-file given)"],
             ["Root cause"],
@@ -87,8 +87,8 @@ def test_the_verdict_opens_and_closes_the_report() -> None:
         ),
         pytest.param(
             [Finding("ok-x", Status.OK, "fine", check="socket-mounts"),
-             Finding("skip-x", Status.SKIP, "The engine was not reached (see engine)", check="containers"),
-             Finding("skip-y", Status.SKIP, "The engine was not reached (see engine)", check="container-logs")],
+             dataclasses.replace(skipped("skip-x", "the engine was not reached", "see engine"), check="containers"),
+             dataclasses.replace(skipped("skip-y", "the engine was not reached", "see engine"), check="container-logs")],
             ["Status: OK", "Examined, no problem: socket-mounts",
              "Not examined: containers, container-logs (the engine was not reached)"],
             ["Root cause", "Next step"],

@@ -56,7 +56,7 @@ def test_reports_with_logs_fix_and_engine_validate(cli: Cli, extra: list[str]) -
 def test_a_wrong_report_is_refused() -> None:
     # The schema can fail: a finding with a status outside the enum, a remedy with an unknown key.
     good: dict[str, object] = {
-        "id": "x-y",
+        "id": "socket-host-path",
         "check": "c",
         "status": "ok",
         "title": "t",
@@ -67,7 +67,13 @@ def test_a_wrong_report_is_refused() -> None:
     }
     finding_schema = {"$defs": SCHEMA["$defs"], "$ref": "#/$defs/finding"}
     jsonschema.validate(good, finding_schema)
-    for bad in ({**good, "status": "fine"}, {**good, "remedy": {"summary": "s", "diff": "", "commands": [], "x": 1}}):
+    for bad in (
+        {**good, "status": "fine"},
+        {**good, "remedy": {"summary": "s", "diff": "", "commands": [], "x": 1}},
+        {**good, "id": "socket-host-pat"},  # an id outside the catalog
+        {**good, "facts": {"exit_code": "1"}},
+        {**good, "facts": {"title": "prose"}},
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, finding_schema)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from checks.log_signatures import DATA_DIR, SOCKET_FAILED, classify_line, findings_for, scan_lines
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status
 from doctor.rootcause import find_root_cause
 from lab.sshfs import ShareError, SshfsShare, is_mounted, why_unavailable
 from tests.conftest import Cli, PgServer, give_to_postgres, public_tempdir, require
@@ -226,7 +226,7 @@ def test_the_cause_is_named_from_the_bind_errno(
 ) -> None:
     lines = request.getfixturevalue("sshfs_postgres_log") if source == "real" else source
     finding = next(f for f in findings_for(scan_lines(lines, "postgres.log")) if f.id == SOCKET_FAILED)
-    assert finding.cause == cause
+    assert finding.facts.cause == cause
     assert finding.detail.startswith(f"Cause ({cause}):")
     root = find_root_cause([finding])
     assert root is not None and root.findings == (SOCKET_FAILED,)
@@ -245,6 +245,7 @@ def test_the_chain_from_the_file_names_reverse_sshfs_with_its_count() -> None:
         "The socket directory /var/run/postgresql is the host folder /Users/me/s (database, backend)",
         evidence=(Evidence("compose.yaml:9", "database: - /Users/me/s:/var/run/postgresql"),),
         remedy=Remedy("Mount the named volume db_socket at /var/run/postgresql in every service"),
+        facts=Facts(path="/Users/me/s", services=("database", "backend"), origin="compose.yaml:9"),
     )
     root = find_root_cause([logged, host_path])
     assert root is not None

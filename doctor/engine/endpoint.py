@@ -14,7 +14,6 @@ from pathlib import Path
 class Endpoint:
     url: str
     reason: str  # why this one, for the report
-    tried: tuple[str, ...] = ()
 
 
 def default_sockets(home: str, environ: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -66,9 +65,7 @@ def resolve(
     context = context_endpoint(environ, home)
     if context is not None:
         return Endpoint(context[0], f"the Docker CLI's current context {context[1]!r}")
-    sockets = default_sockets(home, environ)
-    tried = tuple(path for path, _ in sockets)
-    for path, who in sockets:
+    for path, who in default_sockets(home, environ):
         if exists(path):
-            return Endpoint(f"unix://{path}", f"{who}'s default socket", tried)
-    return Endpoint("unix:///var/run/docker.sock", "no engine socket found; Docker's default", tried)
+            return Endpoint(f"unix://{path}", f"{who}'s default socket")
+    return Endpoint("unix:///var/run/docker.sock", "no engine socket found; Docker's default")

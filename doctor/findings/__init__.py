@@ -1,16 +1,20 @@
-"""A page per finding id (``ID.md``, package data), printed by ``cultivate explain ID``. The same
-text is in the repository's docs/findings/ (a test keeps the two identical)."""
+"""A page per finding id (``ID.md``, package data), printed by ``cultivate explain ID``. The ids
+are the catalog's (doctor/catalog.py); the same text is in the repository's docs/findings/ (a
+test keeps the two identical, and one page per catalog id)."""
 
 from __future__ import annotations
 
 from importlib.resources import files
 
+from doctor import catalog
+
 
 def page_ids() -> list[str]:
-    return sorted(entry.name.removesuffix(".md") for entry in files(__name__).iterdir() if entry.name.endswith(".md"))
+    return list(catalog.ids())
 
 
 def page(finding_id: str) -> str | None:
-    if finding_id not in page_ids():  # also keeps a name such as "../x" from reaching the file system
+    entry = catalog.FINDINGS.get(finding_id)  # also keeps a name such as "../x" from reaching the file system
+    if entry is None:
         return None
-    return files(__name__).joinpath(f"{finding_id}.md").read_text(encoding="utf-8")
+    return files(__name__).joinpath(entry.page).read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, MountType, Service
 from doctor.compose.project import interpolation_env
 from doctor.context import Context
@@ -43,10 +44,10 @@ from doctor.topology import (
 
 SOCKET_VOLUME = "db_socket"
 DATA_VOLUME = "db_data"
-HOST_PATH = "socket-host-path"
-UNDECLARED = "socket-volume-undeclared"
-BIND_DEVICE = "socket-volume-bind-device"
-DATA = "data-volume-strategy"
+HOST_PATH = catalog.SOCKET_HOST_PATH
+UNDECLARED = catalog.SOCKET_VOLUME_UNDECLARED
+BIND_DEVICE = catalog.SOCKET_VOLUME_BIND_DEVICE
+DATA = catalog.DATA_VOLUME_STRATEGY
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from doctor import __version__
-from doctor.models import Finding, Remedy, Target, overall_status, summary_counts
+from doctor.models import Finding, Remedy, Target, facts_dict, overall_status, summary_counts
 from doctor.rootcause import find_root_cause
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "evidence": [{"source": e.source, "text": e.text} for e in finding.evidence],
         "remedy": None if remedy is None else remedy_dict(remedy),
         "duration_ms": finding.duration_ms,
+        "facts": facts_dict(finding.facts),
     }
 
 

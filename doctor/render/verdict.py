@@ -4,7 +4,6 @@ a "Root cause" heading over nothing."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from doctor.models import Finding, Status
@@ -54,12 +53,6 @@ def skip_reasons(skipped: list[Finding]) -> str:
     """'engine-volumes, containers (the engine was not reached); socket-probe (no --socket-dir given)'."""
     by_reason: dict[str, list[str]] = {}
     for finding in skipped:
-        by_reason.setdefault(_reason(finding.title), []).append(finding.check or finding.id)
+        # The reason the check gave (models.skipped); a skip from elsewhere is shown by its title.
+        by_reason.setdefault(finding.facts.reason or finding.title, []).append(finding.check or finding.id)
     return "; ".join(f"{', '.join(dict.fromkeys(checks))} ({reason})" for reason, checks in by_reason.items())
-
-
-def _reason(title: str) -> str:
-    reason = re.sub(r"\s*\([^()]*\)$", "", title)  # "(see engine)", "(the engine's volumes are…)"
-    # Lower only the doctor's own sentence starts ("The engine…" → "the engine…"); a name keeps its case.
-    word = reason.split(" ", 1)[0]
-    return reason[:1].lower() + reason[1:] if word in ("The", "No", "Not", "Engine", "Nothing", "A", "An") else reason

@@ -9,6 +9,7 @@ import pytest
 
 from checks import containers
 from doctor.models import Status
+from doctor.topology import actual_mount
 from tests.checks.inspected import Container, bind_mount, compose_container, volume_mount
 from tests.checks.projects import project, verdicts
 
@@ -135,4 +136,4 @@ def test_oneoff_findings(mounts: list[dict[str, Any]], expected: list[tuple[str,
 )  # fmt: skip
 def test_actual_mount_and_identity(mounts: list[dict[str, Any]], directory: str, expected: str) -> None:
     container = compose_container(GUIDE, "backend", mounts=mounts)
-    assert containers.identity(containers.actual_mount(container, directory)) == expected
+    assert containers.identity(actual_mount(container, directory)) == expected

@@ -9,9 +9,9 @@ import pytest
 
 from checks.containers import state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
-from checks.socket_vantage import Sight, verdict
+from checks.socket_vantage import Sight, Vantage, vantage_finding, verdict
 from doctor.cli import _since
-from doctor.models import Status
+from doctor.models import Status, VantageVerdict
 
 SOCKET = WantedVolume("db_socket", "app_db_socket", "socket", external=False)
 
@@ -75,21 +75,43 @@ def test_container_states(state: dict[str, Any], restarts: int, ids: list[str]) 
     assert [f.id for f in state_findings(container(state, restarts))] == ids
 
 
+HOST, PROBE, CLIENT = Vantage.HOST, Vantage.PROBE, Vantage.CLIENT
+
+
 @pytest.mark.parametrize(
-    ("sights", "status", "start"),
+    ("sights", "status", "seen", "start"),
     [
-        pytest.param([Sight("host", True, ""), Sight("probe", True, ""), Sight("client:api", True, "")], Status.OK,
-                     "The socket works everywhere", id="everywhere"),
-        pytest.param([Sight("host", None, ""), Sight("probe", True, ""), Sight("client:api", False, "")], Status.FAIL,
-                     "Server up, socket not shared with api", id="not-shared"),
-        pytest.param([Sight("host", False, ""), Sight("probe", False, ""), Sight("client:api", False, "")], Status.FAIL,
-                     "Server down", id="down"),
-        pytest.param([Sight("host", None, ""), Sight("probe", None, "")], Status.SKIP, "No vantage point", id="none"),
+        pytest.param([Sight(HOST, True, ""), Sight(PROBE, True, ""), Sight(CLIENT, True, "", "api")], Status.OK,
+                     VantageVerdict.WORKS_EVERYWHERE, "The socket works everywhere", id="everywhere"),
+        pytest.param([Sight(HOST, None, ""), Sight(PROBE, True, ""), Sight(CLIENT, False, "", "api")], Status.FAIL,
+                     VantageVerdict.NOT_SHARED, "Server up, socket not shared with api", id="not-shared"),
+        pytest.param([Sight(HOST, False, ""), Sight(PROBE, False, ""), Sight(CLIENT, False, "", "api")], Status.FAIL,
+                     VantageVerdict.SERVER_DOWN, "Server down", id="down"),
+        pytest.param([Sight(HOST, True, ""), Sight(CLIENT, None, "", "api")], Status.OK,
+                     VantageVerdict.SERVER_ONLY, "The server answers on its socket", id="server-only"),
+        pytest.param([Sight(HOST, None, ""), Sight(PROBE, None, "")], Status.SKIP, VantageVerdict.UNSEEN,
+                     "No vantage point", id="none"),
     ],
 )  # fmt: skip
-def test_vantage_verdict(sights: list[Sight], status: Status, start: str) -> None:
-    got_status, title = verdict(sights)
-    assert got_status is status and title.startswith(start)
+def test_vantage_verdict(sights: list[Sight], status: Status, seen: VantageVerdict, start: str) -> None:
+    got_status, got_seen, title = verdict(sights)
+    assert got_status is status and got_seen is seen and title.startswith(start)
+    finding = vantage_finding(sights)
+    assert finding.facts.vantage is seen
+    assert finding.facts.services == (("api",) if seen is VantageVerdict.NOT_SHARED else ())
+
+
+@pytest.mark.parametrize(
+    ("sight", "label"),
+    [
+        pytest.param(Sight(HOST, True, ""), "host", id="host"),
+        pytest.param(Sight(PROBE, True, "", node="n1"), "probe@n1", id="probe-on-a-node"),
+        pytest.param(Sight(CLIENT, True, "", "api"), "client:api", id="client"),
+        pytest.param(Sight(CLIENT, True, "", "api", "n2"), "client:api@n2", id="client-on-a-node"),
+    ],
+)
+def test_the_evidence_names_each_vantage_point(sight: Sight, label: str) -> None:
+    assert sight.label == label
 
 
 def test_since_accepts_epoch_and_durations() -> None:

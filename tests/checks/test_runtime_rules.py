@@ -11,12 +11,13 @@ import pytest
 
 from checks.containers import find_drift, oneoff_findings, state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
-from checks.socket_vantage import same_view
+from checks.log_signatures import findings_for, scan_lines
+from checks.socket_vantage import Sight, Vantage, same_view, vantage_finding
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
 from doctor.engine.composetool import identify_tool
 from doctor.engine.session import service_containers
-from doctor.models import Evidence, Finding, Remedy, Status
+from doctor.models import Finding, Status
 from doctor.remedies import restart_commands
 from doctor.rootcause import find_root_cause
 from tests.conftest import FIXTURES
@@ -116,11 +117,9 @@ def test_a_killed_database_with_a_stale_socket_is_restarted_first() -> None:
     restart = restart_commands("podman", "app", "database", "podman-compose")
     findings = [
         *state_findings(killed, restart, server=True),
-        Finding("log-backend-cannot-connect", Status.FAIL, "The backend cannot connect to PostgreSQL over the socket: "
-                "connection refused (a stale socket) (3 line(s) in app-backend-1, 09:12:01 to 09:12:09)",
-                "Cause (econnrefused): a socket file exists but nothing listens.", (Evidence("app-backend-1:4", "x"),),
-                Remedy("Restart the database; keep the socket directory on a named volume.")),
-        Finding("socket-vantage", Status.FAIL, "Server down: nothing answers on the socket from any vantage point"),
+        *findings_for(scan_lines(['2026-01-01T09:12:01 connection to server on socket "/run/pg/.s.PGSQL.5432" '
+                                  "failed: Connection refused"], "app-backend-1")),
+        vantage_finding([Sight(Vantage.HOST, False, "refused"), Sight(Vantage.CLIENT, False, "refused", "backend")]),
     ]  # fmt: skip
     cause = find_root_cause(findings)
     assert cause is not None

@@ -17,7 +17,7 @@ import pytest
 from checks.socket_probe import credentials, finding_for
 from doctor.context import Options, build_context
 from doctor.models import Status
-from doctor.probe import Credentials, ProbeResult, ping_socket, probe_socket
+from doctor.probe import Credentials, Outcome, ProbeResult, ping_socket, probe_socket
 from tests.conftest import FIXTURES, Cli, PgFactory, pg_bindir, run_as_nobody, silent_unix_server
 
 SUPERUSER = Credentials("postgres", "postgres")
@@ -174,7 +174,7 @@ def test_ping_of_a_server_that_never_answers_is_bounded(silent_server: Path) -> 
 )
 def test_finding_for_each_outcome(outcome: str, finding_id: str, status: Status) -> None:
     message = "" if outcome == "connected" else "libpq's words"
-    result = ProbeResult(outcome, "/s/.s.PGSQL.5432", message, "15.4" if outcome == "connected" else "", 0.1)
+    result = ProbeResult(Outcome(outcome), "/s/.s.PGSQL.5432", message, "15.4" if outcome == "connected" else "", 0.1)
     finding = finding_for(result, SUPERUSER, 2)
     assert (finding.id, finding.status) == (finding_id, status)
     assert [(e.source, e.text) for e in finding.evidence] == (

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from checks import socket_vantage
-from checks.socket_vantage import Sight, same_view, stack_title, verdict
-from doctor.history import WORKS_EVERYWHERE
-from doctor.models import Status
+from checks.socket_vantage import WORKS_EVERYWHERE, Sight, Vantage, same_view, stack_title, verdict
+from doctor.models import Status, VantageVerdict
 from tests.checks.inspected import Container, bind_mount, compose_container, volume_mount
 from tests.checks.projects import context, verdicts
 
@@ -20,17 +19,17 @@ UP, DOWN, BLIND = True, False, None
 @pytest.mark.parametrize(
     ("sights", "status"),
     [
-        pytest.param([Sight("host", UP, ""), Sight("probe", UP, ""), Sight("client:api", UP, "")], Status.OK,
+        pytest.param([Sight(Vantage.HOST, UP, ""), Sight(Vantage.PROBE, UP, ""), Sight(Vantage.CLIENT, UP, "", service="api")], Status.OK,
                      id="works-everywhere"),
-        pytest.param([Sight("host", BLIND, ""), Sight("probe", UP, ""), Sight("client:api", UP, "")], Status.OK,
+        pytest.param([Sight(Vantage.HOST, BLIND, ""), Sight(Vantage.PROBE, UP, ""), Sight(Vantage.CLIENT, UP, "", service="api")], Status.OK,
                      id="probe-answers-for-the-host"),
-        pytest.param([Sight("host", UP, ""), Sight("client:api", DOWN, "")], Status.FAIL, id="not-shared"),
-        pytest.param([Sight("host", UP, ""), Sight("client:api", UP, ""), Sight("client:worker", DOWN, "")],
+        pytest.param([Sight(Vantage.HOST, UP, ""), Sight(Vantage.CLIENT, DOWN, "", service="api")], Status.FAIL, id="not-shared"),
+        pytest.param([Sight(Vantage.HOST, UP, ""), Sight(Vantage.CLIENT, UP, "", service="api"), Sight(Vantage.CLIENT, DOWN, "", service="worker")],
                      Status.FAIL, id="one-client-blind"),
-        pytest.param([Sight("host", UP, ""), Sight("client:api", BLIND, "")], Status.OK, id="server-up-no-client-asked"),
-        pytest.param([Sight("host", DOWN, ""), Sight("probe", DOWN, ""), Sight("client:api", DOWN, "")], Status.FAIL,
+        pytest.param([Sight(Vantage.HOST, UP, ""), Sight(Vantage.CLIENT, BLIND, "", service="api")], Status.OK, id="server-up-no-client-asked"),
+        pytest.param([Sight(Vantage.HOST, DOWN, ""), Sight(Vantage.PROBE, DOWN, ""), Sight(Vantage.CLIENT, DOWN, "", service="api")], Status.FAIL,
                      id="server-down"),
-        pytest.param([Sight("host", BLIND, ""), Sight("probe", BLIND, "")], Status.SKIP, id="no-vantage"),
+        pytest.param([Sight(Vantage.HOST, BLIND, ""), Sight(Vantage.PROBE, BLIND, "")], Status.SKIP, id="no-vantage"),
     ],
 )  # fmt: skip
 def test_verdict_status(sights: list[Sight], status: Status) -> None:
@@ -38,8 +37,12 @@ def test_verdict_status(sights: list[Sight], status: Status) -> None:
 
 
 def test_the_ok_verdict_is_the_one_history_reads() -> None:
-    # doctor.history settles past log failures only on this exact verdict.
-    assert verdict([Sight("host", UP, ""), Sight("client:api", UP, "")]) == (Status.OK, WORKS_EVERYWHERE)
+    # doctor.history settles past log failures only on this verdict (the finding's vantage fact).
+    assert verdict([Sight(Vantage.HOST, UP, ""), Sight(Vantage.CLIENT, UP, "", service="api")]) == (
+        Status.OK,
+        VantageVerdict.WORKS_EVERYWHERE,
+        WORKS_EVERYWHERE,
+    )
 
 
 def running_as(user: str, mounts: list[dict[str, Any]], status: str = "running") -> Container:
@@ -74,19 +77,19 @@ def test_clients_alike_share_one_view_and_a_different_user_does_not() -> None:
 
 
 @pytest.mark.parametrize(
-    ("title", "db_node", "sights", "expected"),
+    ("title", "seen", "db_node", "sights", "expected"),
     [
-        pytest.param("Server up, socket not shared with backend@n2: …", "n1",
-                     [Sight("probe@n1", UP, ""), Sight("client:backend@n2", DOWN, "")],
+        pytest.param("Server up, socket not shared with backend@n2: …", VantageVerdict.NOT_SHARED, "n1",
+                     [Sight(Vantage.PROBE, UP, "", node="n1"), Sight(Vantage.CLIENT, DOWN, "", service="backend", node="n2")],
                      "Server up on node n1; backend on node n2 sees an empty socket volume (no socket)", id="apart"),
-        pytest.param("Server down: nothing answers", "n1", [Sight("probe@n1", DOWN, "")],
+        pytest.param("Server down: nothing answers", VantageVerdict.SERVER_DOWN, "n1", [Sight(Vantage.PROBE, DOWN, "", node="n1")],
                      "Server down: nothing answers", id="down-unchanged"),
-        pytest.param("Server up, socket not shared with backend: …", None, [Sight("client:backend", DOWN, "")],
+        pytest.param("Server up, socket not shared with backend: …", VantageVerdict.NOT_SHARED, None, [Sight(Vantage.CLIENT, DOWN, "", service="backend")],
                      "Server up on node ?; backend sees an empty socket volume (no socket)", id="node-unknown"),
     ],
 )  # fmt: skip
-def test_stack_title(title: str, db_node: str | None, sights: list[Sight], expected: str) -> None:
-    assert stack_title(title, db_node, sights) == expected
+def test_stack_title(title: str, seen: VantageVerdict, db_node: str | None, sights: list[Sight], expected: str) -> None:
+    assert stack_title(title, seen, db_node, sights) == expected
 
 
 @pytest.mark.parametrize(
