@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.log_signatures import DATA_DIR, SOCKET_FAILED, classify_line, findings_for, scan_lines
+from checks.log_signatures import findings_for
+from doctor.logscan import DATA_DIR, SOCKET_FAILED, classify_line, scan_lines
 from doctor.models import Evidence, Finding, Remedy, Status
 from doctor.rootcause import find_root_cause
 from lab.sshfs import ShareError, SshfsShare, is_mounted, why_unavailable
