@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from doctor.logs import CandidateLines
+from doctor.logs import CandidateLines, Finder
 from doctor.models import Evidence, Finding, Status
 
 SOCKET_FAILED = "log-socket-create-failed"
@@ -192,10 +192,11 @@ def scan_lines(lines: Iterable[str], source: str) -> LogScan:
     return scan
 
 
-def scan_stream(stream: BinaryIO, source: str) -> LogScan:
-    """The same as scan_lines over a byte stream, without decoding lines that cannot match."""
+def scan_stream(stream: BinaryIO, source: str, finder: Finder | None = None) -> LogScan:
+    """The same as scan_lines over a byte stream, without decoding lines that cannot match.
+    ``finder`` chooses the keyword search (doctor.logs.default_finder when None)."""
     scan = LogScan(source)
-    candidates = CandidateLines(stream, KEYWORD_BYTES)
+    candidates = CandidateLines(stream, KEYWORD_BYTES, finder)
     for number, line in candidates:
         _record(scan, number, line)
     scan.lines = candidates.lines
