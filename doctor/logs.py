@@ -94,16 +94,19 @@ class CandidateLines:
     the log or its lines. ``lines`` holds the line count once iteration is done.
     """
 
-    def __init__(self, stream: BinaryIO, keywords: tuple[bytes, ...], finder: Finder | None = None) -> None:
+    def __init__(
+        self, stream: BinaryIO, keywords: tuple[bytes, ...], finder: Finder | None = None, chunk_bytes: int = 0
+    ) -> None:
         self.stream = stream
         self.keywords = keywords
         self.find = finder or default_finder(keywords)
+        self.chunk_bytes = chunk_bytes or CHUNK_BYTES
         self.lines = 0
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         carry = b""  # the head of the line the last chunk ended in
         while True:
-            chunk = self.stream.read(CHUNK_BYTES)
+            chunk = self.stream.read(self.chunk_bytes)
             if not chunk:
                 break
             first = chunk.find(b"\n")
