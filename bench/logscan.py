@@ -116,7 +116,9 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=256)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--log", type=Path, help="reuse this log (written there first if it does not exist)")
-    parser.add_argument("--stdlib", action="store_true", help="the scan without ahocorasick-rs: a bytes.find per keyword")
+    parser.add_argument(
+        "--stdlib", action="store_true", help="the scan without ahocorasick-rs: a bytes.find per keyword"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)  # the children run here, so `doctor` is the installed package
@@ -144,7 +146,9 @@ def main() -> None:
     grep_best, doctor_best = min(grep_times), min(doctor_times)
     ratio = doctor_best / grep_best
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}")
-    print(f"log: {mib:.0f} MiB, {lines} lines, {len(grep_lines)} with a keyword, {hits} failure lines; best of {args.runs}")
+    print(
+        f"log: {mib:.0f} MiB, {lines} lines, {len(grep_lines)} with a keyword, {hits} failure lines; best of {args.runs}"
+    )
     print(f"grep -n -F -f keywords : {grep_best:6.3f} s  {mib / grep_best:6.0f} MiB/s")
     label = "doctor, bytes.find" if args.stdlib else "doctor scan_stream"
     print(
@@ -152,7 +156,9 @@ def main() -> None:
         f"  (python -c pass: {start:.3f} s)"
     )
     verdicts = [f"ratio {ratio:.2f}x grep's time: " + ("within 1.5x" if ratio <= 1.5 else "OVER the 1.5x bound")]
-    verdicts.append(f"peak RSS {peak / 1024:.0f} MiB: " + ("under 64 MiB" if peak < 64 * 1024 else "OVER the 64 MiB bound"))
+    verdicts.append(
+        f"peak RSS {peak / 1024:.0f} MiB: " + ("under 64 MiB" if peak < 64 * 1024 else "OVER the 64 MiB bound")
+    )
     print("; ".join(verdicts))
 
 

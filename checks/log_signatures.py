@@ -182,4 +182,3 @@ def run(ctx: Context) -> Iterator[Finding]:
         yield from produced
         if not failures(produced):
             yield Finding(ID, Status.OK, f"No known failure signature in {scan.lines} line(s) of {source}")
-

@@ -133,9 +133,7 @@ def test_line_numbers_and_count_are_greps(tmp_path: Path, make: Make, chunk: int
 
 @pytest.mark.parametrize("make", FINDERS)
 def test_the_scan_is_the_same_with_either_finder(make: Make) -> None:
-    data = b"".join(
-        f"2026-03-02 09:12:{second:02d}.000 UTC [1] {FATAL}\nok\r\n".encode() for second in range(30)
-    )
+    data = b"".join(f"2026-03-02 09:12:{second:02d}.000 UTC [1] {FATAL}\nok\r\n".encode() for second in range(30))
     scan = scan_stream(io.BytesIO(data), "db", make(KEYWORD_BYTES))
     hits = scan.hits[SOCKET_FAILED]
     assert (scan.lines, hits.count, hits.events) == (60, 30, 30)
