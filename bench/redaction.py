@@ -4,7 +4,7 @@ For line lengths from 1 KiB to 1 MiB, builds inputs that made the old redactor q
 runs, long identifier runs, many `KEY=` candidates, a long Compose `content:` line), then times:
   - Redactor.text over one line of that length (tokens on, as in a bundle);
   - the structural Compose pass (redact_compose.compose_text) over a file with such a line;
-  - the log classifier (doctor/logscan.py's CandidateLines + signatures) over a file of
+  - the log classifier (doctor/logs.py's CandidateLines + doctor/logscan.py's signatures) over a file of
     such lines, side by side with `grep -n -F -f keywords` on the same file.
 Linear time shows as a constant MiB/s down each column.
 
