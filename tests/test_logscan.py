@@ -9,6 +9,7 @@ import io
 import random
 import shutil
 import subprocess
+import sys
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -139,3 +140,22 @@ def test_the_scan_is_the_same_with_either_finder(make: Make) -> None:
     assert (scan.lines, hits.count, hits.events) == (60, 30, 30)
     assert (hits.first, hits.last) == ("2026-03-02 09:12:00.000 UTC", "2026-03-02 09:12:29.000 UTC")
     assert [e.source for e in hits.examples] == ["db:1", "db:3", "db:5", "db:7"]
+
+
+@pytest.mark.parametrize(
+    ("blocked", "finder"),
+    [(False, "automaton_finder.<locals>.find"), (True, "find_finder.<locals>.find")],
+)
+def test_without_the_automaton_the_scan_falls_back_to_bytes_find(blocked: bool, finder: str) -> None:
+    # A fresh interpreter where the package cannot be imported, as on a platform without its wheel.
+    program = (
+        "import io, sys\n"
+        f"if {blocked}: sys.modules['ahocorasick_rs'] = None\n"
+        "from doctor.logs import default_finder\n"
+        "from doctor.logscan import KEYWORD_BYTES, scan_stream\n"
+        "print(default_finder(KEYWORD_BYTES).__qualname__)\n"
+        f"scan = scan_stream(io.BytesIO(b'a\\r\\n{FATAL}\\nb'), 'db')\n"
+        "print(scan.lines, {k: h.count for k, h in scan.hits.items()})\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == [finder, f"3 {{'{SOCKET_FAILED}': 1}}"]
