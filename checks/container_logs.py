@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from checks._common import requires_project
-from checks.log_signatures import LogScan, failures, findings_for, scan_stream
 from doctor import catalog
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.engine.nodes import session_for, stack_containers, stack_since
 from doctor.engine.pool import bounded_map
+from doctor.logscan import LogScan, failures, findings_for, scan_stream
 from doctor.models import Finding, Status, skipped
 from doctor.postgres import database_services
 

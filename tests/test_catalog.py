@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.log_signatures import IN_ORDER, Signature
+from doctor.logscan import IN_ORDER, Signature
 from doctor import catalog
 from doctor.catalog import Layer
 from doctor.findings import page, page_ids

@@ -14,7 +14,7 @@ import pytest
 from checks import CHECKS
 from checks.containers import find_drift, state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
-from checks.log_signatures import findings_for, scan_lines
+from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor import catalog
 from doctor.bundle import LOG_IDS

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from checks.log_signatures import findings_for, scan_lines
+from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor.context import Context, Options
 from doctor.engine.composetool import ComposeTool, default_tool

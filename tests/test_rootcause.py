@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from checks.containers import state_findings
-from checks.log_signatures import findings_for, scan_lines
+from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor import catalog
 from doctor.models import Facts, Finding

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.log_signatures import DATA_DIR, SOCKET_FAILED, classify_line, findings_for, scan_lines
+from doctor.logscan import DATA_DIR, SOCKET_FAILED, classify_line, findings_for, scan_lines
 from doctor.models import Evidence, Facts, Finding, Remedy, Status
 from doctor.rootcause import find_root_cause
 from lab.sshfs import ShareError, SshfsShare, is_mounted, why_unavailable

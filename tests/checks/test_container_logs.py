@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from checks import container_logs
-from checks.log_signatures import (
+from doctor.logscan import (
     CANNOT_CONNECT,
     DATA_DIR,
     NOT_READY,

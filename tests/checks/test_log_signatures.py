@@ -17,19 +17,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.log_signatures import (
+from doctor.logscan import findings_for
+from doctor.logs import iter_lines
+from doctor.logscan import (
     CANNOT_CONNECT,
     DATA_DIR,
     NOT_READY,
     SOCKET_FAILED,
     LogScan,
     classify_line,
-    findings_for,
     scan_lines,
     scan_stream,
     timestamp_of,
 )
-from doctor.logs import iter_lines
 from doctor.models import Status
 from tests.conftest import Cli, HostShare, PgFactory, PgServer
 

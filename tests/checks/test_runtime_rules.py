@@ -11,7 +11,7 @@ import pytest
 
 from checks.containers import find_drift, oneoff_findings, state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
-from checks.log_signatures import findings_for, scan_lines
+from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, same_view, vantage_finding
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
