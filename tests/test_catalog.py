@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from doctor.logscan import IN_ORDER, Signature
 from doctor import catalog
 from doctor.catalog import Layer
 from doctor.findings import page, page_ids
 from doctor.logcauses import CAUSES, log_cause
+from doctor.logscan import IN_ORDER, Signature
 from doctor.models import Errno, Facts, Status, VantageVerdict
 from doctor.rootcause import LAYERS
 from tests.conftest import REPO

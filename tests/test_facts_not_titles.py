@@ -14,7 +14,6 @@ import pytest
 from checks import CHECKS
 from checks.containers import find_drift, state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
-from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor import catalog
 from doctor.bundle import LOG_IDS
@@ -22,6 +21,7 @@ from doctor.catalog import RemedyKind
 from doctor.context import Options, build_context
 from doctor.engine.composetool import ComposeTool
 from doctor.history import settle, works_everywhere
+from doctor.logscan import findings_for, scan_lines
 from doctor.models import Finding, Status, facts_dict
 from doctor.render.verdict import skip_reasons
 from doctor.rootcause import find_root_cause

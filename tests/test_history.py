@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor.context import Context, Options
 from doctor.engine.composetool import ComposeTool, default_tool
 from doctor.history import file_waits, settle
+from doctor.logscan import findings_for, scan_lines
 from doctor.models import Finding, Status
 from doctor.redact import Redactor
 from doctor.rootcause import find_root_cause

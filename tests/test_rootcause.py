@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from checks.containers import state_findings
-from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, vantage_finding
 from doctor import catalog
+from doctor.logscan import findings_for, scan_lines
 from doctor.models import Facts, Finding
 from doctor.rootcause import find_root_cause
 from tests.checks.test_rules import findings_for as project_findings

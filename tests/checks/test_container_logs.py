@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from checks import container_logs
+from doctor.engine.nodes import stack_since
 from doctor.logscan import (
     CANNOT_CONNECT,
     DATA_DIR,
@@ -19,7 +20,6 @@ from doctor.logscan import (
     findings_for,
     scan_stream,
 )
-from doctor.engine.nodes import stack_since
 from doctor.models import Status
 from tests.checks.inspected import compose_container
 from tests.checks.projects import context, verdicts

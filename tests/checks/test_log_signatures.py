@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from doctor.logscan import findings_for
 from doctor.logs import iter_lines
 from doctor.logscan import (
     CANNOT_CONNECT,
@@ -26,6 +25,7 @@ from doctor.logscan import (
     SOCKET_FAILED,
     LogScan,
     classify_line,
+    findings_for,
     scan_lines,
     scan_stream,
     timestamp_of,

@@ -11,12 +11,12 @@ import pytest
 
 from checks.containers import find_drift, oneoff_findings, state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
-from doctor.logscan import findings_for, scan_lines
 from checks.socket_vantage import Sight, Vantage, same_view, vantage_finding
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
 from doctor.engine.composetool import identify_tool
 from doctor.engine.session import service_containers
+from doctor.logscan import findings_for, scan_lines
 from doctor.models import Finding, Status
 from doctor.remedies import restart_commands
 from doctor.rootcause import find_root_cause
