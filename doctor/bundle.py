@@ -13,7 +13,7 @@ import time
 from collections import deque
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from doctor import __version__, catalog, redact_compose
 from doctor.atomic import Keep, WriteRefused, check_target, write_file
@@ -24,9 +24,7 @@ from doctor.logs import LogUnreadable, iter_lines, open_log
 from doctor.models import Finding
 from doctor.render.json_report import report_dict
 from doctor.render.markdown import render_markdown
-
-if TYPE_CHECKING:
-    from doctor.fixflow import FixSummary
+from doctor.report import Report
 
 TAIL_LINES = 300
 LOG_IDS = catalog.log_failures()
@@ -74,7 +72,7 @@ def effective_model(project: ComposeProject) -> dict[str, Any]:
     }
 
 
-def _log_excerpts(ctx: Context, findings: list[Finding]) -> dict[str, str]:
+def _log_excerpts(ctx: Context, findings: tuple[Finding, ...]) -> dict[str, str]:
     """The lines the log findings rest on, plus the last lines of each log they came from."""
     excerpts: dict[str, str] = {}
     sources = {f.facts.log for f in findings if f.id in LOG_IDS and f.facts.log}
@@ -154,27 +152,21 @@ def _run(ctx: Context, command_line: str | None) -> dict[str, Any]:
     return {"command_line": command_line, "options": json.loads(json.dumps(options, default=str))}
 
 
-def write_bundle(
-    ctx: Context,
-    findings: list[Finding],
-    path: Path,
-    fix: FixSummary | None = None,
-    *,
-    replace: bool = False,
-    command_line: str | None = None,
-) -> None:
+def write_bundle(ctx: Context, report: Report, path: Path, *, replace: bool = False) -> None:
+    """The report as rendered for the run, with the files and evidence it rests on. ``ctx`` is
+    the context the report's findings came from (after ``--fix``, the re-read project)."""
     redactor = ctx.redactor
-    target = ctx.target(findings)
+    target, findings, command_line = report.target, report.findings, report.command_line
     # JSON is redacted as data, value by value, so what is written stays valid JSON.
     documents: dict[str, Any] = {
-        "report.json": report_dict(target, findings, fix=fix, command_line=command_line),
+        "report.json": report_dict(report),
         "run.json": _run(ctx, command_line),
         "version.json": _version(),
         "engine.json": json.loads(json.dumps(_engine_info(ctx), default=str)),
     }
     if ctx.stack is not None:  # a Swarm stack: its nodes and where each task runs
         documents["swarm.json"] = stack_document(ctx.stack)
-    texts: dict[str, str] = {"report.md": render_markdown(target, findings, fix, command_line=command_line)}
+    texts: dict[str, str] = {"report.md": render_markdown(report)}
     texts.update(_log_excerpts(ctx, findings))
     files: dict[str, str] = {}
     if ctx.project is not None:

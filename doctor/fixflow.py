@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from doctor.context import Context, build_context
@@ -15,28 +15,11 @@ from doctor.fix import DATA_CHECK, SOCKET_CHECKS, plan_fixes
 from doctor.fixwrite import FixConflict, FixFailed, FixRefused, apply
 from doctor.models import Finding
 from doctor.patch import combined_patch
+from doctor.report import FixReason, FixSummary
 from doctor.runner import run_checks
 
 if TYPE_CHECKING:
     from doctor.runner import Check
-
-
-@dataclass(frozen=True)
-class FixSummary:
-    applied: bool
-    reason: str  # applied | dry-run | declined | not-a-terminal | nothing-to-fix | conflict | refused | failed
-    diff: str = ""
-    files: tuple[str, ...] = ()
-    backups: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    by_hand: tuple[str, ...] = ()
-    data_commands: tuple[str, ...] = ()
-    message: str = ""
-
-    @property
-    def failed(self) -> bool:
-        """The user asked for the fix and it could not be written (nothing of it remains)."""
-        return self.reason in ("conflict", "refused", "failed")
 
 
 @dataclass
@@ -44,7 +27,6 @@ class FixRun:
     ctx: Context
     findings: list[Finding]
     summary: FixSummary
-    lines: list[str] = field(default_factory=list)
 
 
 def run_fix(
@@ -63,11 +45,11 @@ def run_fix(
     if plan is None or not plan.changed():
         by_hand = tuple(plan.by_hand) if plan else ()
         message = "Nothing to fix in the Compose files." + (" Change by hand: " + "; ".join(by_hand) if by_hand else "")
-        return FixRun(ctx, findings, FixSummary(False, "nothing-to-fix", by_hand=by_hand, message=message))
+        return FixRun(ctx, findings, FixSummary(False, FixReason.NOTHING_TO_FIX, by_hand=by_hand, message=message))
 
     patch = combined_patch(plan.project.texts, plan.editor.result(), redact)
 
-    def summary(applied: bool, reason: str, message: str, backups: tuple[str, ...] = ()) -> FixSummary:
+    def summary(applied: bool, reason: FixReason, message: str, backups: tuple[str, ...] = ()) -> FixSummary:
         return FixSummary(
             applied,
             reason,
@@ -81,12 +63,12 @@ def run_fix(
         )
 
     if dry_run:
-        return FixRun(ctx, findings, summary(False, "dry-run", "Dry run: nothing was changed."))
+        return FixRun(ctx, findings, summary(False, FixReason.DRY_RUN, "Dry run: nothing was changed."))
     if not yes:
         asker = ask if ask is not None else (_ask_on_terminal if sys.stdin.isatty() else None)
         if asker is None:
             message = "Not applied: standard input is not a terminal; run again with --yes to apply."
-            return FixRun(ctx, findings, summary(False, "not-a-terminal", message))
+            return FixRun(ctx, findings, summary(False, FixReason.NOT_A_TERMINAL, message))
         # What would be lost comes before the question, not after the "y".
         for note in plan.notes:
             print(f"Note: {redact(note)}", file=sys.stderr)
@@ -96,20 +78,20 @@ def run_fix(
                 print(f"  $ {command}", file=sys.stderr)
         print(patch.text, file=sys.stderr, end="")
         if not asker(f"Apply these changes to {', '.join(sorted(plan.changed()))}? [y/N] "):
-            return FixRun(ctx, findings, summary(False, "declined", "Not applied."))
+            return FixRun(ctx, findings, summary(False, FixReason.DECLINED, "Not applied."))
     try:
         applied = apply(plan)
     except FixConflict as exc:
-        return FixRun(ctx, findings, summary(False, "conflict", f"Not applied: {exc}."))
+        return FixRun(ctx, findings, summary(False, FixReason.CONFLICT, f"Not applied: {exc}."))
     except FixRefused as exc:
-        return FixRun(ctx, findings, summary(False, "refused", f"Not applied: {exc}."))
+        return FixRun(ctx, findings, summary(False, FixReason.REFUSED, f"Not applied: {exc}."))
     except FixFailed as exc:
-        return FixRun(ctx, findings, summary(False, "failed", str(exc)))
+        return FixRun(ctx, findings, summary(False, FixReason.FAILED, str(exc)))
     backups = tuple(str(a.backup) for a in applied)
     changed = "; ".join(f"{a.file} (backup: {a.backup})" for a in applied)
     fresh = build_context(ctx.options, ctx.environ)
     after = run_checks(fresh, checks)
-    return FixRun(fresh, after, summary(True, "applied", f"Applied to {changed}.", backups))
+    return FixRun(fresh, after, summary(True, FixReason.APPLIED, f"Applied to {changed}.", backups))
 
 
 def _ask_on_terminal(question: str) -> bool:

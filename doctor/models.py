@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,7 +196,7 @@ def deployment_name(target: Target) -> str:
     return f"project {target.project or 'none'}"
 
 
-def overall_status(findings: list[Finding]) -> Status:
+def overall_status(findings: Iterable[Finding]) -> Status:
     present = {finding.status for finding in findings}
     for status in (Status.FAIL, Status.WARN):
         if status in present or (status is Status.FAIL and Status.ERROR in present):
@@ -204,7 +204,7 @@ def overall_status(findings: list[Finding]) -> Status:
     return Status.OK
 
 
-def summary_counts(findings: list[Finding]) -> dict[str, int]:
+def summary_counts(findings: Iterable[Finding]) -> dict[str, int]:
     counts = {status.value: 0 for status in SEVERITY_ORDER}
     for finding in findings:
         counts[finding.status.value] += 1

@@ -10,9 +10,30 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from doctor.atomic import WriteRefused, existing
+from doctor.atomic import Keep, WriteRefused, check_target, existing, write_file
 from doctor.compose.yamlload import YamlProblem, load_yaml
 from doctor.context import Context
+
+
+def check_outputs(output: Path | None, bundle: Path | None, *, replace_bundle: bool) -> None:
+    """Refuse, before the run, an -o or --bundle that is no place for a new regular file."""
+    if output is not None:
+        check_target(output, replace=True, what="the report")
+    if bundle is not None:
+        check_target(bundle, replace=replace_bundle, what="the bundle")
+    if output is not None and bundle is not None:
+        first, second = existing(output), existing(bundle)
+        same_inode = (
+            first is not None and second is not None and (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+        )
+        if same_inode or os.path.abspath(output) == os.path.abspath(bundle):
+            raise WriteRefused("-o and --bundle name the same file")
+
+
+def write_report(path: Path, text: str) -> None:
+    """A replaced report keeps the owner, group and mode of the file it replaces."""
+    status = check_target(path, replace=True, what="the report")
+    write_file(path, text.encode("utf-8"), keep=Keep.of(status) if status is not None else None, what="the report")
 
 
 def refuse_inputs(path: Path, ctx: Context, what: str) -> None:

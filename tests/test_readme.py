@@ -10,7 +10,7 @@ import pytest
 
 from checks import CHECKS
 from doctor import catalog
-from doctor.cli import build_parser
+from doctor.arguments import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

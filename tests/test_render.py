@@ -12,6 +12,7 @@ from doctor.models import Evidence, Finding, Remedy, Status, Target, skipped
 from doctor.render.json_report import render_json
 from doctor.render.markdown import render_markdown
 from doctor.render.terminal import make_console, render_terminal
+from doctor.report import make_report
 from tests.conftest import Cli
 
 TARGET = Target(os="macos", os_reason="--target-os", project="p[bold]x", compose_files=("compose.yaml",))
@@ -26,7 +27,7 @@ FINDINGS = [
 
 def render_text(color: str, verbose: bool = True) -> str:
     stream = io.StringIO()
-    render_terminal(make_console(stream, color), TARGET, FINDINGS, verbose=verbose)
+    render_terminal(make_console(stream, color), make_report(TARGET, FINDINGS), verbose=verbose)
     return stream.getvalue()
 
 
@@ -98,7 +99,7 @@ def test_the_verdict_opens_and_closes_the_report() -> None:
 )  # fmt: skip
 def test_no_root_cause_without_a_failure(findings: list[Finding], present: list[str], absent: list[str]) -> None:
     stream = io.StringIO()
-    render_terminal(make_console(stream, "never"), TARGET, findings)
+    render_terminal(make_console(stream, "never"), make_report(TARGET, findings))
     text = stream.getvalue()
     for line in present:
         assert line in text
@@ -109,14 +110,14 @@ def test_no_root_cause_without_a_failure(findings: list[Finding], present: list[
 def test_ascii_glyphs_when_the_stream_cannot_encode_them() -> None:
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="ascii", errors="strict")
-    render_terminal(make_console(stream, "never"), TARGET, FINDINGS)
+    render_terminal(make_console(stream, "never"), make_report(TARGET, FINDINGS))
     stream.flush()
     assert b"x [ERROR]" in raw.getvalue()
 
 
 def test_every_format_takes_the_same_findings() -> None:
-    assert "log-x" in render_json(TARGET, FINDINGS)
-    markdown = render_markdown(TARGET, FINDINGS)
+    assert "log-x" in render_json(make_report(TARGET, FINDINGS))
+    markdown = render_markdown(make_report(TARGET, FINDINGS))
     assert "\\[ERROR\\]" in markdown  # escaped outside code blocks
     assert f"db.log:3: {MARKUP}" in markdown  # verbatim inside the evidence block
 
@@ -128,7 +129,7 @@ def test_markdown_is_plain_commonmark_ordered_by_severity() -> None:
         Finding("skip-x", Status.SKIP, "skipped", check="c"),
         Finding("fail-x", Status.FAIL, "broken", check="d"),
     ]
-    text = render_markdown(TARGET, findings, command_line="cultivate doctor --target-os macos")
+    text = render_markdown(make_report(TARGET, findings, command_line="cultivate doctor --target-os macos"))
     assert "<" not in text.replace("\\<", "")  # no HTML (<sub>): Jira's Markdown shows it as text
     assert "`finch vm start`" in text and "\\`" not in text  # a command stays a code span
     assert text.index("`fail-x`") < text.index("`warn-x`") < text.index("## Other checks")
@@ -162,7 +163,7 @@ def test_markdown_parses_as_commonmark_with_no_html(cli: Cli) -> None:
 def test_the_compose_tool_is_in_every_header() -> None:
     target = dataclasses.replace(TARGET, compose_tool="podman-compose 1.0.3")
     buffer = io.StringIO()
-    render_terminal(make_console(buffer, "never"), target, FINDINGS)
+    render_terminal(make_console(buffer, "never"), make_report(target, FINDINGS))
     assert "compose tool podman-compose 1.0.3" in buffer.getvalue()
-    assert "| Compose tool | podman-compose 1.0.3 |" in render_markdown(target, FINDINGS)
-    assert json.loads(render_json(target, FINDINGS))["target"]["compose_tool"] == "podman-compose 1.0.3"
+    assert "| Compose tool | podman-compose 1.0.3 |" in render_markdown(make_report(target, FINDINGS))
+    assert json.loads(render_json(make_report(target, FINDINGS)))["target"]["compose_tool"] == "podman-compose 1.0.3"

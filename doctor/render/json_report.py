@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from doctor import __version__
-from doctor.models import Finding, Remedy, Target, facts_dict, overall_status, summary_counts
-from doctor.rootcause import find_root_cause
-
-if TYPE_CHECKING:
-    from doctor.fixflow import FixSummary
+from doctor.models import Finding, Remedy, facts_dict, summary_counts
+from doctor.report import FixSummary, Report
+from doctor.rootcause import RootCause
 
 SCHEMA = 2  # 2: a remedy's `commands` split into `steps` (change, in order) and `verify` (read-only)
 
@@ -47,7 +44,7 @@ def fix_dict(fix: FixSummary | None) -> dict[str, Any] | None:
         return None
     return {
         "applied": fix.applied,
-        "reason": fix.reason,
+        "reason": fix.reason.value,
         "message": fix.message,
         "diff": fix.diff,
         "files": list(fix.files),
@@ -58,19 +55,13 @@ def fix_dict(fix: FixSummary | None) -> dict[str, Any] | None:
     }
 
 
-def report_dict(
-    target: Target,
-    findings: list[Finding],
-    generated_at: datetime | None = None,
-    fix: FixSummary | None = None,
-    command_line: str | None = None,
-) -> dict[str, Any]:
-    generated = (generated_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+def report_dict(report: Report) -> dict[str, Any]:
+    target, findings = report.target, list(report.findings)
     return {
         "schema": SCHEMA,
         "tool": {"name": "cultivate doctor", "version": __version__},
-        "generated_at": generated,
-        "command_line": command_line,
+        "generated_at": report.generated_at.isoformat(timespec="seconds"),
+        "command_line": report.command_line,
         "target": {
             "os": target.os,
             "os_source": target.os_reason,
@@ -82,17 +73,16 @@ def report_dict(
             "volumes": [{"key": key, "engine_name": name} for key, name in target.volumes],
             "stack": {"name": target.stack, "nodes": target.nodes} if target.stack else None,
         },
-        "status": overall_status(findings).value,
+        "status": report.status.value,
         "fingerprint": target.fingerprint,
-        "root_cause": _root_cause(findings),
+        "root_cause": _root_cause(report.root_cause),
         "summary": summary_counts(findings),
         "findings": [finding_dict(f) for f in findings],
-        "fix": fix_dict(fix),
+        "fix": fix_dict(report.fix),
     }
 
 
-def _root_cause(findings: list[Finding]) -> dict[str, Any] | None:
-    cause = find_root_cause(findings)
+def _root_cause(cause: RootCause | None) -> dict[str, Any] | None:
     if cause is None:
         return None
     return {
@@ -103,8 +93,5 @@ def _root_cause(findings: list[Finding]) -> dict[str, Any] | None:
     }
 
 
-def render_json(
-    target: Target, findings: list[Finding], fix: FixSummary | None = None, *, command_line: str | None = None
-) -> str:
-    report = report_dict(target, findings, fix=fix, command_line=command_line)
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -5,16 +5,13 @@ the same. No HTML. Problems first, worst first; the rest in one table."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from doctor import __version__
-from doctor.models import SEVERITY_ORDER, Finding, Status, Target, deployment_name, overall_status, summary_counts
+from doctor.models import SEVERITY_ORDER, Finding, Status, deployment_name, summary_counts
 from doctor.render.text_common import summary_line
 from doctor.render.verdict import verdict_of
-
-if TYPE_CHECKING:
-    from doctor.fixflow import FixSummary
+from doctor.report import FixSummary, Report
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
@@ -45,25 +42,19 @@ def _fence(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text.rstrip()}\n{fence}\n"
 
 
-def by_severity(findings: list[Finding]) -> list[Finding]:
+def by_severity(findings: Sequence[Finding]) -> list[Finding]:
     """Worst first; the order of the checks within one status."""
     rank = {status: index for index, status in enumerate(SEVERITY_ORDER)}
     return sorted(findings, key=lambda f: rank[f.status])
 
 
-def render_markdown(
-    target: Target,
-    findings: list[Finding],
-    fix: FixSummary | None = None,
-    *,
-    command_line: str | None = None,
-    generated_at: datetime | None = None,
-) -> str:
-    generated = (generated_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-    status = overall_status(findings)
+def render_markdown(report: Report) -> str:
+    target, findings, fix, command_line = report.target, report.findings, report.fix, report.command_line
+    generated = report.generated_at.isoformat(timespec="seconds")
+    status = report.status
     out = [f"# cultivate doctor report: {status.value.upper()}\n\n"]
     out.append(f"**Status:** {status.value.upper()} ({summary_line(summary_counts(findings))})\n\n")
-    for label, value in verdict_of(findings).lines:
+    for label, value in verdict_of(report).lines:
         out.append(f"**{label}:** {md_prose(value)}\n\n")
     if fix is not None:
         out.append(_fix(fix))

@@ -7,7 +7,8 @@ they stay copyable. Off a terminal (a pipe, ``-o``) nothing wraps: one line per 
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING
+from collections.abc import Sequence
+from typing import IO
 
 from rich.console import Console
 from rich.text import Text
@@ -16,9 +17,7 @@ from doctor import __version__
 from doctor.models import Finding, Status, Target, deployment_name, overall_status, summary_counts
 from doctor.render.text_common import ASCII_GLYPHS, GLYPHS, summary_line
 from doctor.render.verdict import Verdict, skip_reasons, verdict_of
-
-if TYPE_CHECKING:
-    from doctor.fixflow import FixSummary
+from doctor.report import FixSummary, Report
 
 STYLES = {
     Status.OK: "green",
@@ -75,14 +74,13 @@ class _Printer:
         self.console.print()
 
 
-def render_terminal(
-    console: Console, target: Target, findings: list[Finding], *, verbose: bool = False, fix: FixSummary | None = None
-) -> None:
+def render_terminal(console: Console, report: Report, *, verbose: bool = False) -> None:
+    findings, fix = report.findings, report.fix
     out = _Printer(console)
     glyphs = _glyphs(console.file)
-    _header(out, target)
+    _header(out, report.target)
     out.blank()
-    verdict = verdict_of(findings)
+    verdict = verdict_of(report)
     _verdict(out, verdict, findings)
     out.blank()
     if fix is not None:
@@ -120,7 +118,7 @@ def _header(out: _Printer, target: Target) -> None:
         out.para(Text(f"fingerprint: {target.fingerprint}", style="dim"))
 
 
-def _verdict(out: _Printer, verdict: Verdict, findings: list[Finding]) -> None:
+def _verdict(out: _Printer, verdict: Verdict, findings: Sequence[Finding]) -> None:
     status = overall_status(findings)
     out.para(
         Text.assemble(
@@ -178,7 +176,7 @@ def _finding(out: _Printer, finding: Finding, glyphs: dict[Status, str], verbose
             out.verbatim(Text(f"{INDENT}  $ {command}", style="cyan"))
 
 
-def _collapsed(out: _Printer, findings: list[Finding], glyphs: dict[Status, str]) -> None:
+def _collapsed(out: _Printer, findings: Sequence[Finding], glyphs: dict[Status, str]) -> None:
     """Passes and skips, one line per kind: what ran, and what did not and why."""
     passed = [f.check or f.id for f in findings if f.status is Status.OK]
     if passed:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from doctor.models import Finding, Status
-from doctor.rootcause import find_root_cause
+from doctor.report import Report
 
 
 @dataclass(frozen=True)
@@ -15,11 +15,11 @@ class Verdict:
     lines: tuple[tuple[str, str], ...]  # (label, sentence), in order
 
 
-def verdict_of(findings: list[Finding]) -> Verdict:
+def verdict_of(report: Report) -> Verdict:
     # A root cause only over a failure: a warning alone (an engine that was not reached) is
     # not the cause of anything, and a passing run must not open with "Root cause".
-    failed = any(f.status is Status.FAIL for f in findings)
-    cause = find_root_cause(findings) if failed else None
+    findings = report.findings
+    cause = report.root_cause if report.failed else None
     if cause is not None:
         return Verdict(
             (

@@ -10,7 +10,7 @@ import pytest
 from checks.containers import state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
 from checks.socket_vantage import Sight, Vantage, vantage_finding, verdict
-from doctor.cli import _since
+from doctor.arguments import _since
 from doctor.models import Status, VantageVerdict
 
 SOCKET = WantedVolume("db_socket", "app_db_socket", "socket", external=False)

@@ -21,6 +21,7 @@ from doctor.context import Options, build_context
 from doctor.engine.swarm import Node, Stack, Task
 from doctor.models import Finding, Status, Target
 from doctor.placement import together
+from doctor.report import make_report
 from doctor.runner import run_checks
 from tests.conftest import FIXTURES
 
@@ -268,9 +269,9 @@ def test_every_format_names_the_stack(target: Target, header: str) -> None:
     from doctor.render.terminal import make_console, render_terminal
 
     stream = io.StringIO()
-    render_terminal(make_console(stream, "never"), target, [])
+    render_terminal(make_console(stream, "never"), make_report(target, []))
     assert header in stream.getvalue()
     kind, name = header.split(" ", 1)
-    assert f"| {kind.capitalize()} | {name} |" in render_markdown(target, [])
-    stack = json.loads(render_json(target, []))["target"]["stack"]
+    assert f"| {kind.capitalize()} | {name} |" in render_markdown(make_report(target, []))
+    stack = json.loads(render_json(make_report(target, [])))["target"]["stack"]
     assert stack == ({"name": "st1", "nodes": target.nodes} if target.stack else None)

@@ -19,6 +19,7 @@ from doctor.bundle import write_bundle
 from doctor.context import Options, build_context
 from doctor.engine.session import PROBE_LABEL
 from doctor.models import Finding, Status
+from doctor.report import make_report
 from doctor.runner import run_checks
 from lab import lab_dir
 from lab.swarm import StackDeployment, SwarmLab, deploy, why_unavailable
@@ -83,7 +84,8 @@ def test_the_bundle_records_nodes_and_placement(
     )
     ctx = build_context(options, environ={"HOME": "/nonexistent"})
     bundle = tmp_path / "ticket.tar.gz"
-    write_bundle(ctx, run_checks(ctx, CHECKS), bundle)
+    findings = run_checks(ctx, CHECKS)
+    write_bundle(ctx, make_report(ctx.target(findings), findings), bundle)
     with tarfile.open(bundle) as archive:
         member = next(m for m in archive.getmembers() if m.name.endswith("swarm.json"))
         extracted = archive.extractfile(member)
