@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import io
+import re
 import socket
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,9 +173,18 @@ class _RawReader(io.RawIOBase):
         super().close()
 
 
+# The engine's own timestamp at the head of each frame (`timestamps=1`), RFC 3339 with nanoseconds.
+_FRAME_STAMP = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) ?")
+
+
 class _FrameReader(_RawReader):
     """Docker's multiplexed log stream (8-byte header: stream, 3 zero bytes, big-endian size)
-    turned back into the plain bytes of stdout and stderr, a megabyte at a time."""
+    turned back into the plain bytes of stdout and stderr, a megabyte at a time.
+
+    A frame that does not end a line is a partial write: Podman sends each write() as its own
+    frame (coreutils' chown writes "chown: ", the path, then ": Permission denied"), and Docker
+    splits lines over 16 KiB. Each such frame carries its own timestamp; the ones that continue
+    a line are dropped, so the line reads as the program wrote it, under its first timestamp."""
 
     CHUNK = 1024 * 1024
 
@@ -183,6 +193,7 @@ class _FrameReader(_RawReader):
         self.pending = bytearray()
         self.out = bytearray()
         self.done = False
+        self.mid_line = False  # the last frame written out left its line open
 
     def readinto(self, buffer: Any) -> int:
         while not self.out and not self.done:
@@ -204,7 +215,14 @@ class _FrameReader(_RawReader):
             size = int.from_bytes(data[position + 4 : position + 8], "big")
             if end - position - 8 < size:
                 break
-            pieces.append(data[position + 8 : position + 8 + size])
+            piece = bytes(data[position + 8 : position + 8 + size])
+            if self.mid_line:
+                stamp = _FRAME_STAMP.match(piece)
+                if stamp:
+                    piece = piece[stamp.end() :]
+            if piece:
+                self.mid_line = not piece.endswith(b"\n")
+            pieces.append(piece)
             position += 8 + size
         self.out += b"".join(pieces)
         del self.pending[:position]
