@@ -13,7 +13,8 @@ from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.engine.swarm import Stack, Task
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
-from doctor.placement import constraint_diff, suggested_constraint, together
+from doctor.placement import file_verdict, suggested_constraint
+from doctor.plan import pair_subject, plan_for
 from doctor.postgres import database_services
 from doctor.topology import client_uses, socket_volume_name
 
@@ -70,18 +71,15 @@ def find_replicas(db: Deploy, stack: Stack | None, stack_name: str, engine_volum
     )
 
 
-def find_apart_in_file(project: ComposeProject, db: Deploy, client: Deploy, stack: Stack | None) -> Iterator[Finding]:
-    nodes = list(stack.nodes.values()) if stack is not None and stack.manager else None
-    verdict = together(db, client, nodes)
-    # On a one-node swarm every task meets on that node; judge the file by itself then, so a
-    # second node joining does not silently break the socket.
-    single = nodes is not None and len([n for n in nodes if n.availability in ("", "active")]) == 1
-    if single:
-        verdict = together(db, client, None)
+def find_apart_in_file(
+    project: ComposeProject, db: Deploy, client: Deploy, stack: Stack | None, diff: str = ""
+) -> Iterator[Finding]:
+    """``diff`` is the planner's slice for this pair (``plan_for(ctx).diff``), shown as the remedy."""
+    verdict, single = file_verdict(db, client, stack)
     if verdict.together:
         return
     constraint, extra = suggested_constraint(db, stack, db.service)
-    diff, by_hand = constraint_diff(project, [db, client], constraint)
+    by_hand = [d.service for d in (db, client) if not d.has_constraint(constraint) and not d.constraints_editable]
     detail = (
         "A named volume is local to the node that runs the task. Placed on different nodes, the client mounts "
         "an empty socket volume of the same name and gets 'No such file or directory'."
@@ -175,7 +173,8 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         problems += find_replicas(db, stack, project.name, engine_volume)
         for name in clients:
             client = deploys[name]
-            file_findings = list(find_apart_in_file(project, db, client, stack))
+            diff = plan_for(ctx).diff(catalog.STACK_PLACEMENT_APART, pair_subject(db.service, name), partial=True)
+            file_findings = list(find_apart_in_file(project, db, client, stack, diff))
             problems += file_findings
             if stack is not None and stack.manager:
                 problems += find_apart_live(stack, db, client, pinned_in_file=not file_findings)

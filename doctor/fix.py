@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from doctor import catalog
 from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
 from doctor.plan import Part, plan_for, render
 
 # The checks whose findings each part of the plan fixes: --fix with selected checks plans only theirs.
-SOCKET_CHECKS = frozenset({"socket-mounts", "socket-sharing", "compose-file"})
-DATA_CHECK = "data-volume-strategy"
+SOCKET_CHECKS = frozenset({catalog.SOCKET_MOUNTS, catalog.SOCKET_SHARING, catalog.COMPOSE_FILE})
+DATA_CHECK = catalog.DATA_VOLUME_STRATEGY
 
 
 @dataclass
@@ -43,6 +44,7 @@ def plan_fixes(ctx: Context, *, socket: bool = True, data: bool = True) -> FixPl
         # blanks where the values go: a fix written over it could edit the wrong entries. The
         # findings still show their diffs, for the operator to read.
         return None
+    # Never Part.PLACEMENT: which node a stack is pinned to is the operator's choice (see its docstring).
     parts = [part for part, wanted in ((Part.SOCKET, socket), (Part.DATA, data)) if wanted]
     edits = plan.parts(parts)
     rendered = render(plan.project, edits)

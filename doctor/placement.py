@@ -5,7 +5,6 @@ services, tasks and nodes the engine reported."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from doctor import catalog
@@ -99,66 +98,13 @@ def suggested_constraint(db: Deploy, stack: Stack | None, db_service: str) -> tu
     )
 
 
-def constraint_diff(project: ComposeProject, deploys: list[Deploy], constraint: str) -> tuple[str, list[str]]:
-    """A unified diff adding ``constraint`` to each service that lacks it, and the services whose
-    constraints are written in flow style (to change by hand)."""
-    inserts: dict[str, list[tuple[int, list[str]]]] = {}
-    by_hand = []
-    for deploy in deploys:
-        if any(c.written.replace(" ", "") == constraint.replace(" ", "") for c in deploy.constraints):
-            continue
-        if deploy.service_file is None or deploy.service_line is None or deploy.constraints_flow:
-            by_hand.append(deploy.service)
-            continue
-        text = project.texts.get(deploy.service_file, "")
-        rows = text.splitlines()
-        step = max(2, deploy.key_indent - _indent(rows[deploy.service_line - 1]))
-        pad = " " * deploy.key_indent
-        if deploy.constraints_line is not None:
-            at, depth, block = deploy.constraints_line, _indent(rows[deploy.constraints_line - 1]) + step, []
-            at = _last_item(rows, at)
-        elif deploy.placement_line is not None:
-            at, depth = deploy.placement_line, _indent(rows[deploy.placement_line - 1]) + step
-            block = [" " * depth + "constraints:"]
-            depth += step
-        elif deploy.deploy_line is not None:
-            at, depth = deploy.deploy_line, _indent(rows[deploy.deploy_line - 1]) + step
-            block = [" " * depth + "placement:", " " * (depth + step) + "constraints:"]
-            depth += 2 * step
-        else:
-            at, depth = deploy.service_line, deploy.key_indent
-            block = [pad + "deploy:", pad + " " * step + "placement:", pad + " " * 2 * step + "constraints:"]
-            depth += 3 * step
-        block.append(" " * depth + f"- {constraint}")
-        inserts.setdefault(deploy.service_file, []).append((at, [line + "\n" for line in block]))
-    chunks: list[str] = []
-    for file, edits in inserts.items():
-        old = project.texts[file].splitlines(keepends=True)
-        new = list(old)
-        for index, lines in sorted(edits, key=lambda item: item[0], reverse=True):
-            new[index:index] = lines
-        chunks.extend(difflib.unified_diff(old, new, f"a/{file}", f"b/{file}"))
-    return "".join(line if line.endswith("\n") else line + "\n" for line in chunks), by_hand
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _last_item(rows: list[str], constraints_line: int) -> int:
-    """The 1-based line after which a new item goes: the last ``- `` item under ``constraints:``."""
-    base = _indent(rows[constraints_line - 1])
-    last = constraints_line
-    for i in range(constraints_line, len(rows)):
-        row = rows[i]
-        if not row.strip() or row.lstrip().startswith("#"):
-            continue
-        if _indent(row) <= base and not row.lstrip().startswith("- "):
-            break
-        if _indent(row) < base:
-            break
-        last = i + 1
-    return last
+def file_verdict(db: Deploy, client: Deploy, stack: Stack | None) -> tuple[Together, bool]:
+    """Whether the file binds the two to one node, and whether the swarm has a single node. On a
+    one-node swarm every task meets on that node; the file is judged by itself then, so a second
+    node joining does not silently break the socket."""
+    nodes = list(stack.nodes.values()) if stack is not None and stack.manager else None
+    single = nodes is not None and len([n for n in nodes if n.availability in ("", "active")]) == 1
+    return together(db, client, None if single else nodes), single
 
 
 def stack_start_order(project: ComposeProject, deploys: dict[str, Deploy]) -> list[Finding]:

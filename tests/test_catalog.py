@@ -115,12 +115,8 @@ def _id_literals(path: Path) -> list[str]:
     ]
 
 
-# doctor/fix.py names the checks whose diffs --fix applies; the edit planner's branch rewrites it.
-SPELLED_ELSEWHERE = ("catalog.py", "fix.py")
 SOURCES = sorted(
-    path
-    for path in [*(REPO / "checks").glob("*.py"), *(REPO / "doctor").rglob("*.py")]
-    if path.name not in SPELLED_ELSEWHERE
+    path for path in [*(REPO / "checks").glob("*.py"), *(REPO / "doctor").rglob("*.py")] if path.name != "catalog.py"
 )
 
 

@@ -146,3 +146,31 @@ def test_every_service_on_the_socket_folder_is_in_the_host_path_slice() -> None:
     (folder,) = {t.subject for e in plan.edits for t in e.tags if t.finding == HOST}
     services = [e.edit.service for e in plan.slice(HOST, folder) if isinstance(e.edit, SetMountSource)]
     assert services == ["database", "backend", "reports"]
+
+
+def stack_context(directory: Path) -> Context:
+    return build_context(Options(project_directory=directory, offline=True, stack="st1"), environ={})
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_stack_s_placement_is_planned_and_shown_but_never_fixed(tmp_path: Path, newline: str) -> None:
+    """The constraint is the stack-placement-apart finding's slice of the plan; --fix applies the
+    socket and data parts only, since the node to pin to is the operator's choice."""
+    project = tmp_path / "stack"
+    project.mkdir()
+    text = (COMPOSE / "stack-placement-fail" / "compose.yaml").read_text()
+    (project / "compose.yaml").write_bytes(text.replace("\n", newline).encode())
+    ctx = stack_context(project)
+    plan = plan_for(ctx)
+    placed = [e for e in plan.edits if e.part is Part.PLACEMENT]
+    assert [(type(e.edit).__name__, e.tags) for e in placed] == [
+        ("AddConstraint", [Tag("stack-placement-apart", "database+backend")]),
+        ("AddConstraint", [Tag("stack-placement-apart", "database+backend")]),
+    ]
+    finding = next(f for f in run_checks(ctx, CHECKS) if f.id == "stack-placement-apart")
+    assert finding.remedy is not None
+    assert finding.remedy.diff == plan.diff("stack-placement-apart", "database+backend", partial=True)
+    added = [line for line in finding.remedy.diff.splitlines(keepends=True) if line.startswith("+ ")]
+    assert added and all(line.endswith(newline) for line in added)
+    fix = plan_fixes(ctx)
+    assert fix is not None and not fix.changed()

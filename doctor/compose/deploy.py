@@ -56,6 +56,14 @@ class Deploy:
     constraints_line: int | None = None
     constraints_flow: bool = False
 
+    @property
+    def constraints_editable(self) -> bool:
+        """A constraint can be added in place: the service is located, its constraints block style."""
+        return self.service_file is not None and self.service_line is not None and not self.constraints_flow
+
+    def has_constraint(self, constraint: str) -> bool:
+        return any(c.written.replace(" ", "") == constraint.replace(" ", "") for c in self.constraints)
+
 
 def parse_constraint(text: str, origin: Origin) -> Constraint | None:
     for op in ("==", "!="):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from doctor.compose.deploy import Deploy
 from doctor.compose.model import ComposeProject, Mount, Service
 
 
@@ -270,6 +271,38 @@ class ComposeEditor:
         lines[line - 1] = lines[line - 1].replace(old, new, 1)
         return True
 
+    def add_constraint(self, deploy: Deploy, constraint: str) -> bool:
+        """Add ``constraint`` under the service's ``deploy.placement.constraints``, making the
+        keys that are missing; True when it is there already. False for flow-style constraints
+        or a service the reader could not locate."""
+        if deploy.has_constraint(constraint):
+            return True
+        if not deploy.constraints_editable or deploy.service_file not in self.lines or deploy.service_line is None:
+            return False
+        file = deploy.service_file
+        rows = [line.rstrip("\r\n") for line in self.lines[file]]
+        step = max(2, deploy.key_indent - _indent(rows[deploy.service_line - 1]))
+        pad = " " * deploy.key_indent
+        if deploy.constraints_line is not None:
+            at, depth, block = deploy.constraints_line, _indent(rows[deploy.constraints_line - 1]) + step, []
+            at = _last_item(rows, at)
+        elif deploy.placement_line is not None:
+            at, depth = deploy.placement_line, _indent(rows[deploy.placement_line - 1]) + step
+            block = [" " * depth + "constraints:"]
+            depth += step
+        elif deploy.deploy_line is not None:
+            at, depth = deploy.deploy_line, _indent(rows[deploy.deploy_line - 1]) + step
+            block = [" " * depth + "placement:", " " * (depth + step) + "constraints:"]
+            depth += 2 * step
+        else:
+            at, depth = deploy.service_line, deploy.key_indent
+            block = [pad + "deploy:", pad + " " * step + "placement:", pad + " " * 2 * step + "constraints:"]
+            depth += 3 * step
+        block.append(" " * depth + f"- {constraint}")
+        newline = self.newline(file)
+        self._insert(file, at, [line + newline for line in block])
+        return True
+
     def _insert(self, file: str, index: int, new: list[str]) -> None:
         self.inserts.setdefault(file, []).append((index, new))
 
@@ -303,3 +336,19 @@ class ComposeEditor:
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
+
+
+def _last_item(rows: list[str], constraints_line: int) -> int:
+    """The 1-based line after which a new item goes: the last ``- `` item under ``constraints:``."""
+    base = _indent(rows[constraints_line - 1])
+    last = constraints_line
+    for i in range(constraints_line, len(rows)):
+        row = rows[i]
+        if not row.strip() or row.lstrip().startswith("#"):
+            continue
+        if _indent(row) <= base and not row.lstrip().startswith("- "):
+            break
+        if _indent(row) < base:
+            break
+        last = i + 1
+    return last

@@ -4,8 +4,9 @@ findings it remedies. A check's diff is its finding's slice (``plan_for(ctx).dif
 
 from __future__ import annotations
 
-from doctor.plan.build import DATA_VOLUME, SOCKET_VOLUME, build_plan, client_subject, plan_for
+from doctor.plan.build import DATA_VOLUME, SOCKET_VOLUME, build_plan, client_subject, pair_subject, plan_for
 from doctor.plan.edits import (
+    AddConstraint,
     AddMount,
     DeclareVolume,
     Edit,
@@ -23,6 +24,7 @@ from doctor.plan.edits import (
 __all__ = [
     "DATA_VOLUME",
     "SOCKET_VOLUME",
+    "AddConstraint",
     "AddMount",
     "DeclareVolume",
     "Edit",
@@ -36,6 +38,7 @@ __all__ = [
     "Tag",
     "build_plan",
     "client_subject",
+    "pair_subject",
     "plan_for",
     "render",
 ]

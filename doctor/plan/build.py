@@ -4,7 +4,9 @@ every check's diff is its slice, and ``--fix`` applies it all.
 
 The socket directory becomes one named volume (``db_socket``, or the named volume already at the
 server's socket directory), mounted by the database and every client where each one uses it;
-on macOS a data directory on a host folder moves to the named volume ``db_data``."""
+on macOS a data directory on a host folder moves to the named volume ``db_data``; in a Swarm
+stack, a database and a socket client the file lets run on different nodes get one placement
+constraint each (shown, never applied by ``--fix``: see ``Part.PLACEMENT``)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from doctor import catalog
+from doctor.compose.deploy import read_deploy
 from doctor.compose.model import ComposeProject, Mount, MountType, Service
 from doctor.compose.project import interpolation_env
 from doctor.context import Context
+from doctor.placement import file_verdict, suggested_constraint
 from doctor.plan.edits import (
+    AddConstraint,
     AddMount,
     DeclareVolume,
     Edit,
@@ -56,6 +61,11 @@ def client_subject(use: SocketUse) -> str:
     return f"{use.service.name}:{use.directory}:{use.port}"
 
 
+def pair_subject(database: str, client: str) -> str:
+    """What tells one database and client pair's placement findings apart."""
+    return f"{database}+{client}"
+
+
 def plan_for(ctx: Context) -> Plan:
     """The project's plan, made on first use and kept on the context for every later check."""
     plan = ctx.plan
@@ -72,6 +82,8 @@ def build_plan(ctx: Context) -> Plan:
     builder.socket()
     if ctx.target_os == "macos":
         builder.data()
+    if ctx.is_stack:
+        builder.placement()
     return Plan(project, tuple(builder.edits))
 
 
@@ -211,6 +223,23 @@ class _Builder:
                 f"The data of {database.name} stays in {mount.source}: the doctor never moves data. Run the "
                 "commands below in this order before starting the database on the new volume."
             )
+
+    def placement(self) -> None:
+        """One constraint for each database and socket client the file does not bind to one node."""
+        project, stack = self.project, self.ctx.stack
+        deploys = read_deploy(project, dict(self.ctx.environ))
+        clients = list(dict.fromkeys(use.service.name for use in client_uses(project)))
+        for database in database_services(project):
+            db = deploys[database.name]
+            for name in clients:
+                client = deploys[name]
+                if file_verdict(db, client, stack)[0].together:
+                    continue
+                constraint, _ = suggested_constraint(db, stack, db.service)
+                tag = Tag(catalog.STACK_PLACEMENT_APART, pair_subject(db.service, client.service))
+                for deploy in (db, client):
+                    key = (deploy.service_file or "", None, f"constraint:{deploy.service}:{constraint}")
+                    self.add(key, AddConstraint(deploy, constraint), Part.PLACEMENT, tag)
 
     def _interpolation_notes(self, mount: Mount, volume: str) -> list[str]:
         names = _VARIABLE.findall(mount.written)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from doctor.compose.deploy import Deploy
 from doctor.compose.edit import ComposeEditor
 from doctor.compose.model import ComposeProject, Mount, Origin, Service, VolumeDecl
 
@@ -18,6 +19,10 @@ class Part(str, Enum):
 
     SOCKET = "socket"
     DATA = "data"
+    # A Swarm stack's placement: shown as the stack-placement-apart finding's diff, never applied
+    # by --fix (doctor/fix.py), because the node to pin to is the operator's choice (a hostname
+    # the doctor saw, or a label still to be put on a node) and only `docker stack deploy` acts on it.
+    PLACEMENT = "placement"
 
     def __str__(self) -> str:
         return self.value
@@ -111,7 +116,22 @@ class SetClientDirectory:
         return f"{self.origin}: in {self.service}, set {self.variable}'s socket directory to {self.new}"
 
 
-Edit = SetMountSource | AddMount | DeclareVolume | RemoveDriverOpts | SetClientDirectory
+@dataclass(frozen=True, eq=False)  # a Deploy is mutable: this edit is itself, not its fields
+class AddConstraint:
+    """Add a placement constraint to a Swarm service's ``deploy.placement.constraints``."""
+
+    deploy: Deploy
+    constraint: str
+
+    def apply(self, editor: ComposeEditor) -> bool:
+        return editor.add_constraint(self.deploy, self.constraint)
+
+    def by_hand(self) -> str:
+        where = f"{self.deploy.service_file}:{self.deploy.service_line}" if self.deploy.service_file else ""
+        return f"{where}: add `{self.constraint}` to {self.deploy.service}'s deploy.placement.constraints".lstrip(": ")
+
+
+Edit = SetMountSource | AddMount | DeclareVolume | RemoveDriverOpts | SetClientDirectory | AddConstraint
 
 
 @dataclass
@@ -171,14 +191,15 @@ class Plan:
         """The edits that remedy one finding."""
         return [e for e in self.edits if e.remedies(finding, subject)]
 
-    def diff(self, finding: str, subject: str) -> str:
+    def diff(self, finding: str, subject: str, *, partial: bool = False) -> str:
         """The finding's diff: its slice of the plan, or nothing when an edit of it cannot be
-        made in place (a partial diff would leave the finding standing)."""
+        made in place (a partial diff would leave the finding standing), unless the finding
+        says what to change by hand beside it (``partial``)."""
         edits = self.slice(finding, subject)
         if not edits or self.project is None:
             return ""
         rendered = render(self.project, edits)
-        return rendered.diff if rendered.complete else ""
+        return rendered.diff if rendered.complete or partial else ""
 
     def parts(self, parts: Sequence[Part]) -> list[PlannedEdit]:
         return [e for e in self.edits if e.part in parts]

@@ -21,6 +21,7 @@ from doctor.context import Options, build_context
 from doctor.engine.swarm import Node, Stack, Task
 from doctor.models import Finding, Status, Target
 from doctor.placement import together
+from doctor.plan import build_plan, pair_subject
 from doctor.report import make_report
 from doctor.runner import run_checks
 from tests.conftest import FIXTURES
@@ -178,7 +179,13 @@ def test_unpinned_stack_on_a_live_swarm(nodes: list[Node], status: Status) -> No
     stack.tasks = [_task("database", nodes[0].id)]
     found = list(find_apart_in_file(project, deploys["database"], deploys["backend"], stack))
     assert [(f.id, f.status) for f in found] == [("stack-placement-apart", status)]
-    assert found[0].remedy is not None and "node.hostname == n1" in found[0].remedy.diff
+    assert found[0].remedy is not None and "`node.hostname == n1`" in found[0].remedy.summary
+    # The diff is the planner's slice for the pair: the node the database runs on, in both services.
+    ctx = build_context(Options(project_directory=COMPOSE / "stack-placement-fail", stack="st1", offline=True), {})
+    ctx.stack = stack
+    diff = build_plan(ctx).diff("stack-placement-apart", pair_subject("database", "backend"), partial=True)
+    added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert added.count("- node.hostname == n1") == 2, diff
 
 
 @pytest.mark.parametrize(
