@@ -13,7 +13,7 @@ from doctor.context import Context
 from doctor.engine.composetool import ONEOFF_LABEL
 from doctor.engine.nodes import stack_containers
 from doctor.engine.swarm import service_of
-from doctor.models import Evidence, Facts, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, TargetOS
 from doctor.remedies import compose_cmd, redeploy_command, restart_commands
 from doctor.topology import SocketUse, actual_mount, client_uses, server_uses
 
@@ -108,7 +108,7 @@ def find_drift(
     containers: dict[str, Any],
     runtime: str,
     tool: str | None = None,
-    target_os: str = "linux",
+    target_os: TargetOS = TargetOS.LINUX,
     *,
     stack: bool = False,
 ) -> Iterator[Finding]:
@@ -133,7 +133,7 @@ def find_drift(
             drifted.append((use, container, running, on_disk))
 
     def healthy(ids: dict[str, str]) -> bool:
-        return _shared(ids) and not (target_os == "macos" and any(v.startswith("bind ") for v in ids.values()))
+        return _shared(ids) and not (target_os is TargetOS.MACOS and any(v.startswith("bind ") for v in ids.values()))
 
     disk_ok, running_ok = healthy(disk_ids), healthy(running_ids)
     for use, container, running, on_disk in drifted:

@@ -8,7 +8,7 @@ from checks._common import mount_evidence, requires_project
 from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, Service
 from doctor.context import Context
-from doctor.models import Facts, Finding, Remedy, Status, skipped
+from doctor.models import Facts, Finding, Remedy, Status, TargetOS, skipped
 from doctor.plan import DATA_VOLUME, plan_for
 from doctor.postgres import data_dir, database_services
 from doctor.remedies import data_move_commands
@@ -21,12 +21,12 @@ def find_data_mounts(project: ComposeProject) -> list[tuple[Service, str, Mount 
     return [(s, data_dir(s), s.mount_covering(data_dir(s))) for s in database_services(project)]
 
 
-def judge(target_os: str, mount: Mount | None) -> Status:
+def judge(target_os: TargetOS, mount: Mount | None) -> Status:
     if mount is None or mount.type == "tmpfs":
         return Status.INFO
     if mount.type == "bind":  # the guide's rule itself: the catalog's statuses
         return catalog.get(ID).status_on(target_os)
-    return Status.INFO if target_os == "linux" else Status.OK
+    return Status.OK if target_os is TargetOS.MACOS else Status.INFO
 
 
 @requires_project(ID)

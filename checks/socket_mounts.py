@@ -8,7 +8,7 @@ from checks._common import mount_evidence, requires_project, severity
 from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, VolumeDecl
 from doctor.context import Context
-from doctor.models import Evidence, Facts, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, TargetOS
 from doctor.plan import plan_for
 from doctor.remedies import GUIDE, recreate_volume_commands, verify_commands
 from doctor.topology import (
@@ -54,7 +54,7 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
         "folder over virtiofs, 9p or sshfs, where a Unix socket cannot be created: PostgreSQL dies "
         "with 'FATAL: could not create any Unix-domain sockets' and the backend reports P1001."
     )
-    if ctx.target_os != "macos":
+    if ctx.target_os is not TargetOS.MACOS:
         why += " On Linux it works, but the same file breaks the moment it runs on macOS."
     return Finding(
         catalog.SOCKET_HOST_PATH,

@@ -8,7 +8,7 @@ from checks._common import requires_project
 from doctor import catalog
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
-from doctor.models import Evidence, Facts, Finding, Remedy, Status
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, TargetOS
 from doctor.postgres import MAX_SOCKET_PATH, socket_file
 from doctor.topology import SocketUse, client_uses, server_uses
 
@@ -16,7 +16,7 @@ ID = catalog.SOCKET_PATH_LENGTH
 SUMMARY = "Socket paths fit the kernel's limit"
 
 
-def find_too_long(project: ComposeProject, limit: int = MAX_SOCKET_PATH["linux"]) -> list[SocketUse]:
+def find_too_long(project: ComposeProject, limit: int = MAX_SOCKET_PATH[TargetOS.LINUX]) -> list[SocketUse]:
     return [
         use
         for use in [*server_uses(project), *client_uses(project)]
@@ -26,7 +26,7 @@ def find_too_long(project: ComposeProject, limit: int = MAX_SOCKET_PATH["linux"]
 
 @requires_project(ID)
 def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
-    limit = MAX_SOCKET_PATH["linux"]
+    limit = MAX_SOCKET_PATH[TargetOS.LINUX]
     too_long = find_too_long(project, limit)
     for use in too_long:
         path = socket_file(use.directory, use.port)

@@ -119,6 +119,6 @@ def run(ctx: Context) -> Iterator[Finding]:
         yield skipped(ID, "no --socket-dir given", "the engine's volumes are probed by socket-vantage")
         return
     creds = credentials(ctx)
-    limit = MAX_SOCKET_PATH.get(host_os(), MAX_SOCKET_PATH["linux"])
+    limit = MAX_SOCKET_PATH[host_os()]
     result = probe_socket(directory, ctx.options.port, creds, timeout=ctx.options.timeout, limit=limit)
     yield finding_for(result, creds, ctx.options.timeout)

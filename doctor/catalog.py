@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from doctor.models import Status
+from doctor.models import Status, TargetOS
 
 
 class RemedyKind(str, enum.Enum):
@@ -55,7 +55,7 @@ class Entry:
         return f"{self.id}.md"
 
     def status_on(self, target_os: str) -> Status:
-        return self.macos if target_os == "macos" else self.linux
+        return self.macos if target_os == TargetOS.MACOS else self.linux
 
     @property
     def statuses(self) -> str:

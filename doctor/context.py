@@ -21,7 +21,7 @@ from doctor.engine.nodes import NodeEngines, parse_node_engine
 from doctor.engine.session import EngineSession, EngineUnreachable, connect
 from doctor.engine.swarm import Stack, read_stack
 from doctor.fingerprint import fingerprint
-from doctor.models import Finding, Target
+from doctor.models import Finding, Target, TargetOS
 from doctor.postgres import client_targets, read_conf_files
 from doctor.redact import Redactor
 from doctor.redact_compose import compose_text, mask_value, top_level_names
@@ -64,7 +64,7 @@ class Options:
 @dataclass
 class Context:
     options: Options
-    target_os: str
+    target_os: TargetOS
     target_os_reason: str
     project: ComposeProject | None
     environ: Mapping[str, str]
@@ -89,7 +89,7 @@ class Context:
         """The command the operator types: the engine's, else finch on macOS and docker elsewhere."""
         if self.engine is not None:
             return self.engine.runtime.command
-        return "finch" if self.target_os == "macos" else "docker"
+        return "finch" if self.target_os is TargetOS.MACOS else "docker"
 
     @property
     def compose_tool(self) -> ComposeTool:
@@ -130,9 +130,8 @@ class Context:
         )
 
 
-def host_os() -> str:
-    system = platform.system()
-    return {"Darwin": "macos", "Linux": "linux"}.get(system, system.lower())
+def host_os() -> TargetOS:
+    return TargetOS.of_machine(platform.system())
 
 
 def build_context(options: Options, environ: Mapping[str, str] | None = None) -> Context:
@@ -176,7 +175,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
         if options.target_os == "auto":
             target_os, reason = host_os(), "this machine's OS (--target-os auto)"
         else:
-            target_os, reason = options.target_os, "--target-os"
+            target_os, reason = TargetOS(options.target_os), "--target-os"
         ctx = Context(options, target_os, reason, project, environ, _redactor(project, environ, options))
         if connecting is not None:
             ctx.nodes = NodeEngines(node_urls, options.timeout, host_os())

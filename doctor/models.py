@@ -56,6 +56,23 @@ class Remedy:
         return split(self.commands)[1]
 
 
+class TargetOS(str, enum.Enum):
+    """Where the containers run, which decides what a host folder can hold (a socket on macOS
+    cannot live on a host share)."""
+
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"  # Docker Desktop on Windows: Linux containers in a VM, judged as Linux
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def of_machine(cls, system: str) -> TargetOS:
+        """This machine's OS from ``platform.system()``; other Unixes run containers as Linux does."""
+        return {"Darwin": cls.MACOS, "Windows": cls.WINDOWS}.get(system, cls.LINUX)
+
+
 class Errno(str, enum.Enum):
     """How a connection to the socket failed, as the kernel said it."""
 
@@ -175,7 +192,7 @@ def skipped(check_id: str, reason: str, aside: str = "") -> Finding:
 class Target:
     """What the report is about, shown in every report's header."""
 
-    os: str
+    os: TargetOS
     os_reason: str
     runtime: str | None = None
     compose_tool: str | None = None  # the Compose tool that deployed the project, from its labels

@@ -11,11 +11,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from doctor import safeio
 from doctor.compose.model import ComposeProject, ConfFile, MountType, Service, canonical_dir
+from doctor.models import TargetOS
 
 DEFAULT_SOCKET_DIR = "/var/run/postgresql"
 DEFAULT_PORT = 5432
 # sun_path is 108 bytes on Linux and 104 on macOS, one of which holds the terminating NUL.
-MAX_SOCKET_PATH = {"linux": 107, "macos": 103}
+MAX_SOCKET_PATH = {TargetOS.LINUX: 107, TargetOS.MACOS: 103, TargetOS.WINDOWS: 107}
 
 _IMAGE = re.compile(
     r"(^|/)(postgres|postgresql|postgis|timescaledb(-ha|-postgis)?|pgvector|"

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from doctor import catalog, safeio
-from doctor.models import NO_FACTS, Evidence, Finding, Remedy, Status, Target, facts_from_dict
+from doctor.models import NO_FACTS, Evidence, Finding, Remedy, Status, Target, TargetOS, facts_from_dict
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
@@ -142,7 +142,7 @@ def reread(path: str | os.PathLike[str]) -> Reread:
     by_check: dict[str, list[Finding]] = {}
     for finding in recorded:
         by_check.setdefault(finding.check, []).append(finding)
-    target_os = target_data.get("os") if target_data.get("os") in ("linux", "macos") else "auto"
+    target_os = target_data.get("os") if target_data.get("os") in (TargetOS.LINUX, TargetOS.MACOS) else "auto"
     findings: list[Finding] = []
     rerun: list[str] = []
     used_record: list[str] = []
@@ -178,7 +178,7 @@ def reread(path: str | os.PathLike[str]) -> Reread:
             fingerprint_target = ctx.target(findings)
     fingerprint = fingerprint_target.fingerprint if project is not None else report.get("fingerprint")
     target = Target(
-        os=target_data.get("os", "unknown"),
+        os=_recorded_os(target_data.get("os")),
         os_reason=f"recorded in the bundle ({target_data.get('os_source', '')})",
         runtime=target_data.get("runtime"),
         project=target_data.get("project"),
@@ -192,3 +192,8 @@ def reread(path: str | os.PathLike[str]) -> Reread:
 
 def _problems(findings: list[Finding]) -> list[tuple[str, str]]:
     return sorted((f.id, f.status.value) for f in findings)
+
+
+def _recorded_os(value: object) -> TargetOS:
+    """The bundle's target OS; a value no doctor writes is read as Linux, the default judgement."""
+    return next((known for known in TargetOS if known.value == value), TargetOS.LINUX)

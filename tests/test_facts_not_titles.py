@@ -22,7 +22,7 @@ from doctor.context import Options, build_context
 from doctor.engine.composetool import ComposeTool
 from doctor.history import settle, works_everywhere
 from doctor.logscan import findings_for, scan_lines
-from doctor.models import Finding, Status, facts_dict
+from doctor.models import Finding, Status, TargetOS, facts_dict
 from doctor.render.verdict import skip_reasons
 from doctor.rootcause import find_root_cause
 from doctor.runner import run_checks
@@ -73,7 +73,7 @@ def live_cases() -> list[Any]:
                       vantage_finding([Sight(Vantage.HOST, False, "refused"), Sight(Vantage.CLIENT, False, "", "backend")])],
                      None, id="killed-database-stale-socket"),
         pytest.param([*checked(FIXTURES / "compose" / "guide-correct", "macos"),
-                      *find_drift(project("guide-correct"), drift, "docker", "docker compose", "macos")],
+                      *find_drift(project("guide-correct"), drift, "docker", "docker compose", TargetOS.MACOS)],
                      None, id="file-right-running-drifted"),
         pytest.param([*logged(ENOENT, "app-backend-1"), *logged(SSHFS, "app-database-1"),
                       vantage_finding([HOST, Sight(Vantage.CLIENT, True, "accepting", "backend")])],

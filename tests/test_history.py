@@ -12,7 +12,7 @@ from doctor.context import Context, Options
 from doctor.engine.composetool import ComposeTool, default_tool
 from doctor.history import file_waits, settle
 from doctor.logscan import findings_for, scan_lines
-from doctor.models import Finding, Status
+from doctor.models import Finding, Status, TargetOS
 from doctor.redact import Redactor
 from doctor.rootcause import find_root_cause
 from doctor.runner import run_checks
@@ -73,7 +73,7 @@ def test_the_runner_settles_history_after_every_check() -> None:
     def vantage(ctx: Context) -> Iterator[Finding]:
         yield WORKS
 
-    ctx = Context(Options(), "linux", "test", None, {}, Redactor())
+    ctx = Context(Options(), TargetOS.LINUX, "test", None, {}, Redactor())
     checks = [
         SimpleNamespace(ID="container-logs", SUMMARY="", run=logs),
         SimpleNamespace(ID="socket-vantage", SUMMARY="", run=vantage),

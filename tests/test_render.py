@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from doctor.models import Evidence, Finding, Remedy, Status, Target, skipped
+from doctor.models import Evidence, Finding, Remedy, Status, Target, TargetOS, skipped
 from doctor.render.json_report import render_json
 from doctor.render.markdown import render_markdown
 from doctor.render.terminal import make_console, render_terminal
 from doctor.report import make_report
 from tests.conftest import Cli
 
-TARGET = Target(os="macos", os_reason="--target-os", project="p[bold]x", compose_files=("compose.yaml",))
+TARGET = Target(os=TargetOS.MACOS, os_reason="--target-os", project="p[bold]x", compose_files=("compose.yaml",))
 MARKUP = "[ERROR] [bold red]not markup[/bold red] C:\\path"
 FINDINGS = [
     Finding("log-x", Status.FAIL, MARKUP, "detail [link=x]y[/link]", (Evidence("db.log:3", MARKUP),),

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 from doctor.context import Context, Options
-from doctor.models import Finding, Status
+from doctor.models import Finding, Status, TargetOS
 from doctor.redact import Redactor
 from doctor.runner import run_checks
 
@@ -14,7 +14,7 @@ def make_check(check_id: str, body: object) -> SimpleNamespace:
 
 
 def context() -> Context:
-    return Context(Options(), "linux", "test", None, {}, Redactor())
+    return Context(Options(), TargetOS.LINUX, "test", None, {}, Redactor())
 
 
 def test_a_crashing_check_becomes_an_error_and_the_rest_run() -> None:
@@ -50,7 +50,7 @@ def test_checks_not_started_by_the_deadline_are_skipped() -> None:
     def fine(ctx: Context) -> Iterator[Finding]:
         yield Finding("fine", Status.OK, "ran")
 
-    ctx = Context(Options(deadline=5.0), "linux", "test", None, {}, Redactor())
+    ctx = Context(Options(deadline=5.0), TargetOS.LINUX, "test", None, {}, Redactor())
     checks = [make_check(name, fine) for name in ("a", "b", "c")]
     findings = run_checks(ctx, checks, clock=lambda: next(ticks))
     assert [(f.id, f.status) for f in findings] == [("fine", Status.OK), ("fine", Status.OK), ("c", Status.SKIP)]

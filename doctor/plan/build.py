@@ -19,6 +19,7 @@ from doctor.compose.deploy import read_deploy
 from doctor.compose.model import ComposeProject, Mount, MountType, Service
 from doctor.compose.project import interpolation_env
 from doctor.context import Context
+from doctor.models import TargetOS
 from doctor.placement import file_verdict, suggested_constraint
 from doctor.plan.edits import (
     AddConstraint,
@@ -80,7 +81,7 @@ def build_plan(ctx: Context) -> Plan:
         return Plan(None)
     builder = _Builder(ctx, project)
     builder.socket()
-    if ctx.target_os == "macos":
+    if ctx.target_os is TargetOS.MACOS:
         builder.data()
     if ctx.is_stack:
         builder.placement()

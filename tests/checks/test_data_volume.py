@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from checks import data_volume
-from doctor.models import Status
+from doctor.models import Status, TargetOS
 from tests.checks.projects import COMPOSE, context, project, verdicts
 
 ID = "data-volume-strategy"
@@ -61,4 +61,4 @@ def test_find_data_mounts(case: str, expected: list[tuple[str, str | None, str |
 )
 def test_judge(case: str, target_os: str, status: Status) -> None:
     ((_, _, mount),) = data_volume.find_data_mounts(project(case))
-    assert data_volume.judge(target_os, mount) is status
+    assert data_volume.judge(TargetOS(target_os), mount) is status

@@ -12,7 +12,7 @@ from doctor.context import Context, Options
 from doctor.engine.endpoint import Endpoint
 from doctor.engine.runtime import identify
 from doctor.engine.session import EngineSession, EngineUnreachable
-from doctor.models import Status
+from doctor.models import Status, TargetOS
 from doctor.redact import Redactor
 from tests.checks.projects import verdicts
 
@@ -30,7 +30,7 @@ def session(url: str, version: dict[str, Any], info: dict[str, Any]) -> EngineSe
 
 def context(*, offline: bool = False, endpoint: Endpoint | None = None, live: EngineSession | None = None,
             error: EngineUnreachable | None = None) -> Context:  # fmt: skip
-    return Context(Options(offline=offline), "linux", "--target-os", None, {}, Redactor(),
+    return Context(Options(offline=offline), TargetOS.LINUX, "--target-os", None, {}, Redactor(),
                    endpoint=endpoint, engine=live, engine_error=error)  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from doctor.compose.project import load_project
 from doctor.engine.composetool import identify_tool
 from doctor.engine.session import service_containers
 from doctor.logscan import findings_for, scan_lines
-from doctor.models import Finding, Status
+from doctor.models import Finding, Status, TargetOS
 from doctor.remedies import restart_commands
 from doctor.rootcause import find_root_cause
 from tests.conftest import FIXTURES
@@ -158,7 +158,7 @@ def test_drift_says_which_side_is_broken(
         "database": container("database", RUNNING, mounts=[database]),
         "backend": container("backend", RUNNING, mounts=[backend]),
     }
-    found = list(find_drift(project(case), containers, "podman", "podman-compose", target))
+    found = list(find_drift(project(case), containers, "podman", "podman-compose", TargetOS(target)))
     assert found and all(f.id == "container-socket-mount-drift" for f in found)
     first = found[0]
     assert first.detail.startswith(broken_side)
@@ -175,7 +175,7 @@ def test_root_cause_of_a_broken_file_never_recreates_from_it() -> None:
         "backend": container("backend", RUNNING, mounts=[volume("app_db_socket")]),
     }
     findings = [Finding("socket-volume-ok", Status.OK, "ok"), *find_drift(project("guide-incorrect"), containers,
-                                                                            "docker", "docker compose", "macos")]  # fmt: skip
+                                                                            "docker", "docker compose", TargetOS.MACOS)]  # fmt: skip
     cause = find_root_cause(findings)
     assert cause is not None and "--force-recreate" not in cause.next_step
 

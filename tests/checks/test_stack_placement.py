@@ -19,7 +19,7 @@ from doctor.compose.model import Origin
 from doctor.compose.project import load_project
 from doctor.context import Options, build_context
 from doctor.engine.swarm import Node, Stack, Task
-from doctor.models import Finding, Status, Target
+from doctor.models import Finding, Status, Target, TargetOS
 from doctor.placement import together
 from doctor.plan import build_plan, pair_subject
 from doctor.report import make_report
@@ -262,9 +262,13 @@ def test_any_deploy_shape_is_read_without_crashing(
 @pytest.mark.parametrize(
     ("target", "header"),
     [
-        pytest.param(Target("linux", "x", project="st1", stack="st1", nodes=2), "stack st1 on 2 nodes", id="stack"),
-        pytest.param(Target("linux", "x", project="st1", stack="st1", nodes=1), "stack st1 on 1 node", id="one-node"),
-        pytest.param(Target("linux", "x", project="app"), "project app", id="compose"),
+        pytest.param(
+            Target(TargetOS.LINUX, "x", project="st1", stack="st1", nodes=2), "stack st1 on 2 nodes", id="stack"
+        ),
+        pytest.param(
+            Target(TargetOS.LINUX, "x", project="st1", stack="st1", nodes=1), "stack st1 on 1 node", id="one-node"
+        ),
+        pytest.param(Target(TargetOS.LINUX, "x", project="app"), "project app", id="compose"),
     ],
 )
 def test_every_format_names_the_stack(target: Target, header: str) -> None:
