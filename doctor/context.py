@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from doctor import safeio
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
-from doctor.compose.project import interpolation_env, load_project
+from doctor.compose.project import load_project
 from doctor.engine.composetool import ComposeTool, default_tool, identify_tool
 from doctor.engine.endpoint import Endpoint, resolve
 from doctor.engine.nodes import NodeEngines, parse_node_engine
@@ -252,12 +252,7 @@ def _redactor(project: ComposeProject | None, environ: Mapping[str, str], option
     """Names and paths first (they are protected), then the secrets: the shell's and ``.env``'s
     secret-named variables, and every value at a secret position of the Compose files, found
     by the same structural pass that masks the bundle's copies."""
-    env: dict[str, str] = dict(environ)
-    if project is not None:
-        try:
-            env, _ = interpolation_env(Path(project.directory), options.env_file, environ)
-        except FileNotFound:
-            env = dict(environ)
+    env = dict(project.interpolation if project is not None else environ)
     protected = protected_names(project)
     redactor = Redactor(tokens=options.tokens, protected=protected, env=env)
     redactor.add_named(env.items())

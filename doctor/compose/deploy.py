@@ -10,13 +10,10 @@ constraints are merged as a set, as the Compose specification merges sequences o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from doctor.compose.files import FileNotFound
 from doctor.compose.interpolate import interpolate_tree
 from doctor.compose.model import ComposeProject, Origin
-from doctor.compose.project import interpolation_env
 from doctor.compose.yamlload import YamlProblem, load_yaml
 
 
@@ -76,10 +73,7 @@ def parse_constraint(text: str, origin: Origin) -> Constraint | None:
 def read_deploy(project: ComposeProject, environ: dict[str, str] | None = None) -> dict[str, Deploy]:
     """Each service's deploy settings, merged over the files in order. Files that cannot be read
     are skipped (compose-invalid reports them)."""
-    try:
-        env, _ = interpolation_env(Path(project.directory), None, environ or {})
-    except FileNotFound:
-        env = dict(environ or {})
+    env = project.interpolation if environ is None else {**project.dotenv, **environ}
     result = {name: Deploy(name) for name in project.services}
     for file, text in project.texts.items():
         try:

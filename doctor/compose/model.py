@@ -153,6 +153,10 @@ class ComposeProject:
     # Host path -> the bind-mounted ``*.conf`` there, read once by doctor.postgres.read_conf_files
     # (build_context does), so that what is judged from the files never reads the disk again.
     conf_files: dict[str, ConfFile] = field(default_factory=dict)
+    # The variables the files were interpolated with (.env or --env-file, then the shell's), and
+    # those that came from the file alone: read once here, for the redactor, deploy keys and notes.
+    interpolation: dict[str, str] = field(default_factory=dict)
+    dotenv: dict[str, str] = field(default_factory=dict)
 
     @property
     def readable(self) -> bool:

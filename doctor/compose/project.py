@@ -80,6 +80,8 @@ def load_project(
         env = {**interpolation_env(directory, None, env)[0], **env}
     home = environ.get("HOME", str(Path.home()))
     project = ComposeProject(name="", name_source="", directory=str(directory), files=[str(p) for p in paths])
+    project.interpolation = env
+    project.dotenv = {key: value for key, value in env.items() if key not in environ}
     loader = _Loader(project, directory, home)
     parts = [part for path in paths if (part := loader.read(path, str(directory), env, ())) is not None]
     active = active_profiles(profiles, env)

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from doctor import catalog
 from doctor.compose.deploy import read_deploy
 from doctor.compose.model import ComposeProject, Mount, MountType, Service
-from doctor.compose.project import interpolation_env
 from doctor.context import Context
 from doctor.models import TargetOS
 from doctor.placement import file_verdict, suggested_constraint
@@ -247,7 +245,7 @@ class _Builder:
         if not names:
             return []
         ctx = self.ctx
-        dotenv, _ = interpolation_env(Path(self.project.directory), ctx.options.env_file, {})
+        dotenv = self.project.dotenv
         notes = []
         for name in names:
             if name in ctx.environ:

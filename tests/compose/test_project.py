@@ -343,3 +343,23 @@ def test_default_file_is_found_in_a_parent_folder(tmp_path: Path) -> None:
     assert project is not None
     assert (project.name, project.directory) == ("app", str(root / "app"))
     assert project.services["a"].mounts[0].source == str(root / "app" / "d")
+
+
+@pytest.mark.parametrize(
+    ("dotenv", "shell", "interpolation", "from_file"),
+    [
+        pytest.param("A=file\n", {}, {"A": "file"}, {"A": "file"}, id="file-only"),
+        pytest.param("", {"A": "shell"}, {"A": "shell"}, {}, id="shell-only"),
+        pytest.param("A=file\n", {"A": "shell"}, {"A": "shell"}, {}, id="shell-wins"),
+    ],
+)
+def test_the_loader_keeps_the_variables_it_interpolated_with(
+    tmp_path: Path, dotenv: str, shell: dict[str, str], interpolation: dict[str, str], from_file: dict[str, str]
+) -> None:
+    """Read once while loading, for the redactor, the deploy keys and the planner's notes."""
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: postgres:16\n")
+    (tmp_path / ".env").write_text(dotenv)
+    project = load_project(tmp_path, environ=shell)
+    assert project is not None
+    assert project.interpolation == interpolation
+    assert project.dotenv == from_file
