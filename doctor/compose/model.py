@@ -158,10 +158,6 @@ class ComposeProject:
     interpolation: dict[str, str] = field(default_factory=dict)
     dotenv: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def readable(self) -> bool:
-        return bool(self.texts)
-
     def engine_volume_name(self, key: str) -> str:
         declared = self.volumes.get(key)
         return declared.engine_name if declared else f"{self.name}_{key}"
