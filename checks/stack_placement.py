@@ -5,17 +5,20 @@ local to each node, so a client placed elsewhere mounts an empty socket volume o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from checks._common import requires_project
 from doctor import catalog
-from doctor.compose.deploy import Deploy, read_deploy
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
-from doctor.engine.swarm import Stack, Task
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
-from doctor.placement import constraint_diff, suggested_constraint, together
 from doctor.postgres import database_services
 from doctor.topology import client_uses, socket_volume_name
+
+# Most projects are no stack: the deploy reader and the placement rules load when one is judged.
+if TYPE_CHECKING:
+    from doctor.compose.deploy import Deploy
+    from doctor.engine.swarm import Stack, Task
 
 ID = catalog.STACK_PLACEMENT
 SUMMARY = "Swarm stacks: the database and each socket client are bound to one node, with one database replica"
@@ -72,6 +75,8 @@ def find_replicas(db: Deploy, stack: Stack | None, stack_name: str, engine_volum
 
 def find_apart_in_file(project: ComposeProject, db: Deploy, client: Deploy, stack: Stack | None) -> Iterator[Finding]:
     nodes = list(stack.nodes.values()) if stack is not None and stack.manager else None
+    from doctor.placement import constraint_diff, suggested_constraint, together
+
     verdict = together(db, client, nodes)
     # On a one-node swarm every task meets on that node; judge the file by itself then, so a
     # second node joining does not silently break the socket.
@@ -167,6 +172,8 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not databases:
         yield skipped(ID, "no database service in the Compose files")
         return
+    from doctor.compose.deploy import read_deploy
+
     deploys = read_deploy(project, dict(ctx.environ))
     engine_volume = project.engine_volume_name(socket_volume_name(project))
     problems: list[Finding] = []
