@@ -8,6 +8,14 @@ at 2 containers (1 database + 1 client) and 31 (1 + 30). Also the doctor's own p
 child's rusage from wait4, which covers the doctor's process only (not the compose and docker
 processes the benchmark started before it, which RUSAGE_CHILDREN would include).
 
+Each side runs once untimed first (a warm-up: the engine's and the file system's caches), then
+the two take turns, run by run, so that a drift of the machine falls on both. The doctor runs
+with its bytecode cache writable: users' installs hold .pyc files (pip compiles them), so a
+PYTHONDONTWRITEBYTECODE inherited from a development shell would time Python compiling the
+doctor's modules on every run, which no user waits for. Beside the wall time, the CPU time (user +
+system) of the doctor's process and of the script's whole process tree, a figure that a busy
+machine disturbs less than the wall time. The load average is printed before and after.
+
 Needs the lab (root; `lab/lab install`). Usage: python bench/scale.py [--runs N] [--clients 1,30]
 """
 
@@ -19,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -66,13 +75,40 @@ def compose_file(clients: int) -> dict[str, object]:
     return {"services": services, "volumes": {"db_data": {}, "db_socket": {}}}
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall time in ms, and the process's own peak RSS in KiB (wait4's rusage of that child)."""
+@dataclass(frozen=True)
+class Run:
+    wall_ms: float
+    cpu_ms: float  # user + system of the process and of the children it waited for
+    rss_kib: int  # peak RSS: the largest of the process and those children
+
+
+def timed(command: list[str], env: dict[str, str]) -> Run:
+    """One run: wall time, CPU time and peak RSS from wait4's rusage of that child. The rusage
+    covers the child and the children it reaped (the script's docker and compose processes; the
+    doctor starts none), never the processes this benchmark ran before it."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(process.pid, 0)
     process.returncode = 0  # reaped by wait4; keep Popen from waiting again
-    return (time.perf_counter() - started) * 1000, usage.ru_maxrss
+    wall = (time.perf_counter() - started) * 1000
+    return Run(wall, (usage.ru_utime + usage.ru_stime) * 1000, usage.ru_maxrss)
+
+
+def alternating(sides: list[tuple[list[str], dict[str, str]]], runs: int) -> list[list[Run]]:
+    """``runs`` timed runs of each side after one warm-up each, the sides taking turns: whatever
+    drifts while the benchmark runs (a deployment settling after ``up``, its health checks,
+    another process) falls on both sides alike, not on whichever ran first."""
+    for command, env in sides:
+        timed(command, env)  # the warm-up: not counted
+    results: list[list[Run]] = [[] for _ in sides]
+    for _ in range(runs):
+        for (command, env), runs_of_side in zip(sides, results, strict=True):
+            runs_of_side.append(timed(command, env))
+    return results
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
 def main() -> None:
@@ -84,7 +120,10 @@ def main() -> None:
     ours = engine.pid() is None  # stop only an engine this benchmark started
     engine.start()
     image = ensure_image(engine.host)
-    print(f"machine: {os.cpu_count()} cores; {args.runs} runs each, median; dockerd, Compose v2")
+    print(
+        f"machine: {os.cpu_count()} cores; {args.runs} runs each after a warm-up, taking turns, median; dockerd, Compose v2"
+    )
+    print(f"before: {load()}")
     results: dict[int, float] = {}
     try:
         for clients in (int(n) for n in args.clients.split(",")):
@@ -101,15 +140,17 @@ def main() -> None:
                     raise SystemExit(f"compose up failed: {done.stderr[-2000:]}")
                 doctor = [sys.executable, "-m", "doctor", "--format", "json", "--project-directory", str(workdir),
                           "-p", project, "--docker-host", engine.host]  # fmt: skip
+                doctor_env = {key: value for key, value in env.items() if key != "PYTHONDONTWRITEBYTECODE"}
                 manual = ["bash", "-c", MANUAL]
-                doctor_runs = [timed(doctor, env) for _ in range(args.runs)]
-                manual_runs = [timed(manual, env)[0] for _ in range(args.runs)]
-                doctor_ms = statistics.median(ms for ms, _ in doctor_runs)
-                manual_ms = statistics.median(manual_runs)
+                doctor_runs, manual_runs = alternating([(doctor, doctor_env), (manual, env)], args.runs)
+                doctor_ms = statistics.median(run.wall_ms for run in doctor_runs)
+                manual_ms = statistics.median(run.wall_ms for run in manual_runs)
+                doctor_cpu = statistics.median(run.cpu_ms for run in doctor_runs)
+                manual_cpu = statistics.median(run.cpu_ms for run in manual_runs)
                 results[clients + 1] = doctor_ms
-                print(f"{clients + 1:3} containers: doctor {doctor_ms:6.0f} ms (peak RSS "
-                      f"{max(rss for _, rss in doctor_runs) / 1024:.0f} MiB)   manual script {manual_ms:6.0f} ms   "
-                      f"ratio {doctor_ms / manual_ms:.2f}")  # fmt: skip
+                print(f"{clients + 1:3} containers: doctor {doctor_ms:6.0f} ms (CPU {doctor_cpu:4.0f} ms, peak RSS "
+                      f"{max(run.rss_kib for run in doctor_runs) / 1024:.0f} MiB)   manual script {manual_ms:6.0f} ms "
+                      f"(CPU {manual_cpu:4.0f} ms)   ratio {doctor_ms / manual_ms:.2f}   {load()}")  # fmt: skip
             finally:
                 composev2.run([*base, "down", "-v", "-t", "2"], cwd=workdir, env=env, timeout=300)
         if len(results) == 2:

@@ -9,7 +9,6 @@ from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, Service
 from doctor.context import Context
 from doctor.models import Facts, Finding, Remedy, Status, TargetOS, skipped
-from doctor.plan import DATA_VOLUME, plan_for
 from doctor.postgres import data_dir, database_services
 from doctor.remedies import data_move_commands
 
@@ -51,6 +50,9 @@ def data_finding(
     )
     evidence = (mount_evidence(mount, service.name),) if mount is not None else ()
     if mount is None or mount.type == "tmpfs":
+        # Only a failing file names the planner's volume: the planner loads then.
+        from doctor.plan import DATA_VOLUME
+
         return Finding(
             ID,
             status,
@@ -60,8 +62,11 @@ def data_finding(
             remedy=Remedy(f"Mount a named volume ({DATA_VOLUME}) at {directory}."),
             facts=facts,
         )
-    engine_name = project.engine_volume_name(DATA_VOLUME)
     if mount.type == "bind" and status is Status.WARN:
+        # Only a failing file needs a diff: the planner and its YAML editor load then.
+        from doctor.plan import DATA_VOLUME, plan_for
+
+        engine_name = project.engine_volume_name(DATA_VOLUME)
         diff = plan_for(ctx).diff(ID, service.name)
         return Finding(
             ID,

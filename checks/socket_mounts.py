@@ -9,7 +9,6 @@ from doctor import catalog
 from doctor.compose.model import ComposeProject, Mount, VolumeDecl
 from doctor.context import Context
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, TargetOS
-from doctor.plan import plan_for
 from doctor.remedies import GUIDE, recreate_volume_commands, verify_commands
 from doctor.topology import (
     HostPathSocket,
@@ -56,6 +55,9 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
     )
     if ctx.target_os is not TargetOS.MACOS:
         why += " On Linux it works, but the same file breaks the moment it runs on macOS."
+    # Only a failing file needs a diff: the planner and its YAML editor load then.
+    from doctor.plan import plan_for
+
     return Finding(
         catalog.SOCKET_HOST_PATH,
         status,
@@ -85,6 +87,9 @@ def host_path_finding(ctx: Context, project: ComposeProject, group: HostPathSock
 
 
 def undeclared_finding(ctx: Context, project: ComposeProject, key: str, uses: list[tuple[SocketUse, Mount]]) -> Finding:
+    # Only a failing file needs a diff: the planner and its YAML editor load then.
+    from doctor.plan import plan_for
+
     return Finding(
         catalog.SOCKET_VOLUME_UNDECLARED,
         Status.FAIL,
@@ -104,6 +109,9 @@ def bind_device_finding(ctx: Context, project: ComposeProject, decl: VolumeDecl)
     status = severity(ctx, catalog.SOCKET_VOLUME_BIND_DEVICE)
     if ctx.engine is not None and ctx.engine.runtime.ignores_driver_opts:
         status = Status.WARN  # Finch drops driver_opts, so the volume is an ordinary VM volume there
+    # Only a failing file needs a diff: the planner and its YAML editor load then.
+    from doctor.plan import plan_for
+
     return Finding(
         catalog.SOCKET_VOLUME_BIND_DEVICE,
         status,

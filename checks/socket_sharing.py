@@ -9,7 +9,6 @@ from doctor import catalog
 from doctor.compose.model import ComposeProject, MountType
 from doctor.context import Context
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
-from doctor.plan import client_subject, plan_for
 from doctor.postgres import socket_file
 from doctor.remedies import verify_commands
 from doctor.topology import (
@@ -96,7 +95,12 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
     # The server's socket directory is the operator's choice (mount it, or move the setting), so
     # that finding shows no diff; --fix takes the first choice and mounts it.
     shown = verdict.kind != SharingKind.SERVER_DIR_NOT_MOUNTED
-    diff = plan_for(ctx).diff(finding_id, client_subject(client)) if shown else ""
+    diff = ""
+    if shown:
+        # Only a failing file needs a diff: the planner and its YAML editor load then.
+        from doctor.plan import client_subject, plan_for
+
+        diff = plan_for(ctx).diff(finding_id, client_subject(client))
     if verdict.kind == SharingKind.NOT_MOUNTED:
         title = f"{client.service.name} looks for the socket in {client.directory} but mounts nothing of the database's there"
         detail = (

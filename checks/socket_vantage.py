@@ -20,7 +20,6 @@ from doctor.compose.model import ComposeProject, canonical_dir
 from doctor.context import Context, host_os
 from doctor.engine.nodes import node_of, stack_view
 from doctor.engine.pool import WORKERS
-from doctor.engine.probe_task import run_probe_task
 from doctor.engine.session import PROBE_LABEL
 from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, VantageVerdict, skipped
@@ -273,6 +272,8 @@ def _probe_sight(
     if not mounts:
         return vantage.saw(None, f"{service} mounts no volume at {directory}: nothing to share the socket")
     _kind, volume, target = max(mounts, key=lambda m: len(m[2]))
+    from doctor.engine.probe_task import run_probe_task  # Swarm only: it needs docker.types
+
     result = run_probe_task(ctx.engine.client, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=directory, port=port, timeout=ctx.options.timeout)  # fmt: skip
     return vantage.saw(result.answered, f"{result.detail} ({why})")
 

@@ -5,18 +5,20 @@ local to each node, so a client placed elsewhere mounts an empty socket volume o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from checks._common import requires_project
 from doctor import catalog
-from doctor.compose.deploy import Deploy, read_deploy
 from doctor.compose.model import ComposeProject
 from doctor.context import Context
-from doctor.engine.swarm import Stack, Task
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
-from doctor.placement import file_verdict, suggested_constraint
-from doctor.plan import pair_subject, plan_for
 from doctor.postgres import database_services
 from doctor.topology import client_uses, socket_volume_name
+
+# Most projects are no stack: the deploy reader and the placement rules load when one is judged.
+if TYPE_CHECKING:
+    from doctor.compose.deploy import Deploy
+    from doctor.engine.swarm import Stack, Task
 
 ID = catalog.STACK_PLACEMENT
 SUMMARY = "Swarm stacks: the database and each socket client are bound to one node, with one database replica"
@@ -75,6 +77,8 @@ def find_apart_in_file(
     project: ComposeProject, db: Deploy, client: Deploy, stack: Stack | None, diff: str = ""
 ) -> Iterator[Finding]:
     """``diff`` is the planner's slice for this pair (``plan_for(ctx).diff``), shown as the remedy."""
+    from doctor.placement import file_verdict, suggested_constraint
+
     verdict, single = file_verdict(db, client, stack)
     if verdict.together:
         return
@@ -165,6 +169,9 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not databases:
         yield skipped(ID, "no database service in the Compose files")
         return
+    from doctor.compose.deploy import read_deploy
+    from doctor.plan import pair_subject, plan_for
+
     deploys = read_deploy(project, dict(ctx.environ))
     engine_volume = project.engine_volume_name(socket_volume_name(project))
     problems: list[Finding] = []

@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 from checks._common import requires_project
 from doctor import catalog
-from doctor.compose.deploy import read_deploy
 from doctor.compose.model import ComposeProject, Service
 from doctor.context import Context
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
-from doctor.placement import stack_start_order
 from doctor.postgres import database_services
 from doctor.topology import client_uses
 
@@ -40,6 +38,10 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         yield skipped(ID, "no socket client and database pair in the Compose files")
         return
     if ctx.is_stack:  # Swarm ignores depends_on: say so instead of advising it
+        # Here, not at the top: most projects are no stack, and these readers load only for one.
+        from doctor.compose.deploy import read_deploy
+        from doctor.placement import stack_start_order
+
         yield from stack_start_order(project, read_deploy(project, dict(ctx.environ)))
         return
     problems = find_unordered(project)

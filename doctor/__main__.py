@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from doctor.cli import doctor_main
+from doctor.process import doctor
 
-raise SystemExit(doctor_main())
+doctor()

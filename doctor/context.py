@@ -23,6 +23,7 @@ from doctor.engine.swarm import Stack, read_stack
 from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target, TargetOS
 from doctor.postgres import client_targets, read_conf_files
+from doctor.process import start_up_done
 from doctor.redact import Redactor
 from doctor.redact_compose import compose_text, mask_value, top_level_names
 
@@ -184,6 +185,7 @@ def build_context(options: Options, environ: Mapping[str, str] | None = None) ->
         if connecting is not None:  # a usage error: the session being made is not wanted
             _discard(connecting)
         raise
+    start_up_done()  # docker-py and the checks are imported: the collector may run again
     return ctx
 
 
