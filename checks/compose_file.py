@@ -48,6 +48,7 @@ def run(ctx: Context) -> Iterator[Finding]:
             "pgvector, when it mounts /var/lib/postgresql, or when it sets PGDATA or "
             "POSTGRES_PASSWORD without pointing libpq elsewhere. The socket checks need one.",
             remedy=Remedy("Point the doctor at the Compose files that define the database (-f FILE)."),
+            facts=Facts(account="No PostgreSQL service found in the Compose files"),
         )
     if not any(f.status is Status.FAIL for f in find_invalid(project)):
         names = ", ".join(project.services) or "none"
@@ -73,14 +74,15 @@ def find_invalid(project: ComposeProject) -> Iterator[Finding]:
             )
         else:
             detail = "docker compose would refuse this file, so the deployment cannot start as written."
+        account = f"{problem.origin}: {problem.message}{where}"
         yield Finding(
             catalog.COMPOSE_INVALID,
             Status.FAIL,
-            f"{problem.origin}: {problem.message}{where}",
+            account,
             detail,
             (Evidence(str(problem.origin), problem.message),),
             Remedy("Correct the file at the place shown, then run `docker compose config -q` to confirm."),
-            facts=Facts(origin=str(problem.origin)),
+            facts=Facts(origin=str(problem.origin), account=account),
         )
 
 
@@ -89,11 +91,11 @@ def find_missing_required(project: ComposeProject) -> Iterator[Finding]:
         yield Finding(
             catalog.COMPOSE_VARIABLE_REQUIRED,
             Status.FAIL,
-            f"Required variable {name} is not set ({origin})",
+            account := f"Required variable {name} is not set ({origin})",
             f"Compose stops with: {message}",
             (Evidence(str(origin), f"${{{name}?...}} / ${{{name}:?...}}"),),
             Remedy(f"Set {name} in the shell or in the project's .env file (or pass --env-file)."),
-            facts=Facts(origin=str(origin)),
+            facts=Facts(origin=str(origin), account=account),
         )
 
 

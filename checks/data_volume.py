@@ -47,6 +47,9 @@ def data_finding(
         volume=mount.source if mount is not None and mount.type == "volume" else None,
         path=mount.source if mount is not None and mount.type == "bind" else None,
         origin=str(mount.origin) if mount is not None else None,
+        account=f"{service.name} keeps its data on the host folder {mount.source}"
+        if mount is not None and mount.type == "bind"
+        else None,
     )
     evidence = (mount_evidence(mount, service.name),) if mount is not None else ()
     if mount is None or mount.type == "tmpfs":

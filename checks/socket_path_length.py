@@ -33,12 +33,12 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
         yield Finding(
             catalog.SOCKET_PATH_TOO_LONG,
             Status.FAIL,
-            f"The socket path of {use.service.name} is {len(path.encode())} bytes; the limit is {limit}",
+            account := f"The socket path of {use.service.name} is {len(path.encode())} bytes; the limit is {limit}",
             "PostgreSQL refuses it with 'Unix-domain socket path ... is too long', and libpq cannot "
             "connect to it either.",
             (Evidence(str(use.service.origin), path),),
             Remedy("Use a shorter socket directory, such as /var/run/postgresql."),
-            facts=Facts(service=use.service.name, path=path, origin=str(use.service.origin)),
+            facts=Facts(service=use.service.name, path=path, origin=str(use.service.origin), account=account),
         )
     if not too_long and (server_uses(project) or client_uses(project)):
         yield Finding(ID, Status.OK, f"Every socket path is within {limit} bytes")

@@ -101,6 +101,7 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
         from doctor.plan import client_subject, plan_for
 
         diff = plan_for(ctx).diff(finding_id, client_subject(client))
+    account = None  # the title, unless a shorter clause reads better in the root cause's chain
     if verdict.kind == SharingKind.NOT_MOUNTED:
         title = f"{client.service.name} looks for the socket in {client.directory} but mounts nothing of the database's there"
         detail = (
@@ -134,6 +135,7 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
             f"{server.name} creates its socket outside the shared volume "
             f"(unix_socket_directories does not include {where})"
         )
+        account = f"{server.name} creates its socket outside the shared volume"
         detail = (
             f"{client.service.name} looks in {client.directory}; the server writes its socket only in "
             "its own socket directories, none of which is on the storage the client mounts."
@@ -162,5 +164,6 @@ def sharing_finding(ctx: Context, project: ComposeProject, verdict: Sharing) -> 
             volume=volume,
             path=socket_path,
             origin=str(client.mount.origin) if client.mount is not None else str(client.service.origin),
+            account=account or title,
         ),
     )

@@ -58,7 +58,11 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
                 "loopback because the image's temporary initialisation server answers on the socket only) "
                 f"and add to {client.name}: depends_on: {{{database.name}: {{condition: service_healthy}}}}."
             ),
-            facts=Facts(service=client.name, origin=str(client.origin)),
+            facts=Facts(
+                service=client.name,
+                origin=str(client.origin),
+                account=f"{client.name} may start before {database.name} accepts connections",
+            ),
         )
     if not problems:
         yield Finding(ID, Status.OK, "Socket clients wait for a healthy database")

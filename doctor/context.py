@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from doctor import safeio
+from doctor.collector import start_up_done
 from doctor.compose.files import DEFAULT_NAMES, FileNotFound
 from doctor.compose.model import ComposeProject
 from doctor.compose.project import load_project
@@ -23,7 +24,6 @@ from doctor.engine.swarm import Stack, read_stack
 from doctor.fingerprint import fingerprint
 from doctor.models import Finding, Target, TargetOS
 from doctor.postgres import client_targets, read_conf_files
-from doctor.process import start_up_done
 from doctor.redact import Redactor
 from doctor.redact_compose import compose_text, mask_value, top_level_names
 

@@ -115,6 +115,9 @@ class Facts:
     origin: str | None = None  # file:line where the finding's cause is written
     vantage: VantageVerdict | None = None
     reason: str | None = None  # why a check did not run (skip), as the verdict's sentence says it
+    # The finding in one clause for the root cause's chain, in the check's own words and values
+    # (Compose v2's message, the byte count): shown as written, never parsed.
+    account: str | None = None
 
 
 NO_FACTS = Facts()

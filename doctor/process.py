@@ -19,6 +19,8 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+from doctor.collector import start_up_done
+
 # Python's own exit status when it cannot flush stdout at exit.
 EXIT_FLUSH_FAILED = 120
 
@@ -46,21 +48,12 @@ def doctor() -> NoReturn:
 
 
 def from_start(run: Callable[[], int]) -> NoReturn:
-    gc.disable()  # start_up_done() turns it back on once the heavy imports are in
+    gc.disable()  # doctor.collector.start_up_done() turns it back on once the heavy imports are in
     try:
         code = run()
     finally:
         start_up_done()  # a run that never reached it (--help, a usage error, a crash) gets it here
     finish(code)
-
-
-def start_up_done() -> None:
-    """The heavy imports are in: what exists now lives until the end, so the collector is told to
-    leave it alone (``gc.freeze``) and runs again for what the checks allocate from here on.
-    Does nothing when the collector was not paused: a test calling the CLI in-process, a second call."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 def finish(code: int) -> NoReturn:

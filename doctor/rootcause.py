@@ -51,6 +51,8 @@ def _phrase(finding: Finding) -> str:
         return f"server up, socket not shared with {', '.join(facts.services) or 'a client'}"
     if finding.id == catalog.SOCKET_VANTAGE and facts.vantage is VantageVerdict.SERVER_DOWN:
         return "server down: nothing answers on the socket from any vantage point"
+    if facts.account:
+        return _lower_first(facts.account)
     where = [part for part in (facts.service, facts.origin or facts.path or facts.volume) if part]
     return entry.meaning + (f" ({', '.join(where)})" if where else "")
 

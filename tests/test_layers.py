@@ -17,6 +17,7 @@ FORBIDDEN: list[tuple[str, tuple[str, ...]]] = [
     ("doctor/app.py", ("doctor.cli", "doctor.process")),
     ("checks/", ("doctor.app", "doctor.cli", "doctor.process", "doctor.render", "doctor.report")),
     ("doctor/plan/", ("doctor.app", "doctor.cli", "doctor.render", "checks")),
+    ("doctor/context.py", ("doctor.app", "doctor.cli", "doctor.process", "doctor.render", "checks")),
     ("doctor/compose/", ("doctor.app", "doctor.cli", "doctor.render", "doctor.plan", "checks")),
     ("doctor/engine/", ("doctor.app", "doctor.cli", "doctor.render", "doctor.plan", "checks")),
     # The values import nothing of the doctor but doctor/steps.py, a value module itself.

@@ -96,8 +96,13 @@ def test_the_guide_failure_chains_file_to_connection() -> None:
         pytest.param(vantage_finding([Sight(Vantage.HOST, False, ""), Sight(Vantage.CLIENT, False, "", "api")]),
                      "Server down: nothing answers on the socket from any vantage point", id="server-down"),
         pytest.param(one(project_findings("socket-volume-mismatch-fail", "linux"), catalog.SOCKET_VOLUME_MISMATCH),
-                     "A client mounts other storage at its socket directory than the database (backend, "
-                     "compose.yaml:14)", id="meaning-and-where"),
+                     "backend mounts the named volume pg_socket at /var/run/postgresql, but database keeps its "
+                     "socket on the named volume db_socket", id="the-check-s-account"),
+        pytest.param(one(project_findings("compose-invalid-fail", "linux"), catalog.COMPOSE_INVALID),
+                     "compose.yaml:2: services must be a mapping, not a list", id="compose-s-own-words"),
+        pytest.param(one(project_findings("socket-volume-bind-device-fail", "linux"), catalog.SOCKET_VOLUME_BIND_DEVICE),
+                     "The socket volume binds a host folder through driver_opts (compose.yaml:20)",
+                     id="meaning-and-where"),
         pytest.param(logged(["FATAL:  data directory \"/var/lib/postgresql/data\" has wrong ownership"], "db"),
                      "PostgreSQL could not use its data directory: the data directory has the wrong owner",
                      id="data-directory"),
@@ -130,4 +135,4 @@ def test_nothing_wrong_means_no_root_cause() -> None:
 def test_a_warning_alone_still_gets_a_statement() -> None:
     cause = find_root_cause([START_ORDER])
     assert cause is not None and cause.findings == ("backend-start-order",)
-    assert cause.statement == "A socket client may start before the database is healthy (backend, compose.yaml:10)"
+    assert cause.statement == "backend may start before database accepts connections"
