@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from doctor import catalog, safeio
-from doctor.models import NO_FACTS, Evidence, Finding, Remedy, Status, Target, TargetOS, facts_from_dict
+from doctor.models import NO_FACTS, Evidence, Facts, Finding, Remedy, Status, Target, TargetOS, facts_from_dict
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
@@ -95,8 +95,15 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         remedy=None if remedy is None else Remedy(remedy["summary"], remedy.get("diff", ""), commands),
         check=data.get("check", ""),
         duration_ms=data.get("duration_ms"),
-        facts=facts_from_dict(facts) if isinstance(facts := data.get("facts"), dict) else NO_FACTS,
+        facts=facts_from_dict(facts) if isinstance(facts := data.get("facts"), dict) else _legacy_facts(data),
     )
+
+
+def _legacy_facts(data: dict[str, Any]) -> Facts:
+    """A finding from a doctor older than facts (schema 2 without ``facts``): its recorded
+    title is the only account of it there is, so the root cause shows that as written."""
+    title = data.get("title")
+    return Facts(account=title) if isinstance(title, str) and title else NO_FACTS
 
 
 @dataclass

@@ -158,3 +158,24 @@ def test_the_report_never_replaces_the_bundle_it_reads(cli: Cli, tmp_path: Path)
     result = cli("--from-bundle", str(archive), "-o", str(archive))
     assert result.code == 2 and "-o names the bundle being read" in result.err
     assert archive.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("recorded", "statement"),
+    [
+        pytest.param({}, "compose.yaml:2: services must be a mapping, not a list", id="before-facts"),
+        pytest.param({"facts": {"origin": "compose.yaml:2"}}, "A Compose file that Docker Compose v2 refuses (compose.yaml:2)",
+                     id="with-facts"),
+    ],
+)  # fmt: skip
+def test_a_bundle_from_before_facts_keeps_its_recorded_wording(recorded: dict[str, object], statement: str) -> None:
+    from doctor.readback import finding_from_dict
+    from doctor.rootcause import find_root_cause
+
+    data = {
+        "id": "compose-invalid",
+        "status": "fail",
+        "title": "compose.yaml:2: services must be a mapping, not a list",
+    }
+    cause = find_root_cause([finding_from_dict({**data, **recorded})])
+    assert cause is not None and cause.statement == statement

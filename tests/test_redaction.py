@@ -457,3 +457,21 @@ def test_names_of_secrets_are_never_masked_in_any_style() -> None:
 
     copy = compose_text(Redactor(tokens=True), SECRET_NAMES_COMPOSE, "compose.yaml", frozenset({"db"}))
     assert copy == SECRET_NAMES_COMPOSE.replace("Flow-Secret-1", '"[secret-1]"')
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "POSTGRES_PASSWORD: ${DB_PASSWORD:-hunter2-long}",
+        "POSTGRES_PASSWORD=${DB_PASSWORD:-hunter2-long}",
+        "  -      POSTGRES_PASSWORD: ${DB_PASSWORD:-hunter2-long}",
+    ],
+)
+def test_a_default_at_a_secret_position_keeps_its_one_token(line: str) -> None:
+    """The known-value pass masks the default first; the assignment rule must not give that
+    token a token of its own, or one secret has two names in one bundle."""
+    redactor = Redactor(tokens=True)
+    redactor.add(["hunter2-long"])
+    masked = redactor.text(line)
+    assert "hunter2-long" not in masked
+    assert re.findall(r"\[secret-\d+\]", masked) == ["[secret-1]"], masked
