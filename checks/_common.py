@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterator
 
 from doctor import catalog
-from doctor.compose.model import ComposeProject, Mount
+from doctor.compose.model import ComposeProject, Mount, MountType
 from doctor.context import Context
 from doctor.models import Evidence, Finding, Status, skipped
 
@@ -63,9 +63,9 @@ def mount_evidence(mount: Mount, service: str) -> Evidence:
 def describe_mount(mount: Mount | None) -> str:
     if mount is None:
         return "nothing (the container's own filesystem)"
-    if mount.type == "bind":
+    if mount.type == MountType.BIND:
         return f"the host folder {mount.source}"
-    if mount.type == "tmpfs":
+    if mount.type == MountType.TMPFS:
         return "a tmpfs private to the container"
     if mount.source is None:
         return "an anonymous volume private to the container"

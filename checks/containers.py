@@ -8,7 +8,7 @@ from typing import Any
 
 from checks._common import requires_project
 from doctor import catalog
-from doctor.compose.model import ComposeProject, Mount
+from doctor.compose.model import ComposeProject, Mount, MountType
 from doctor.context import Context
 from doctor.engine.composetool import ONEOFF_LABEL
 from doctor.engine.nodes import stack_containers
@@ -89,9 +89,9 @@ def identity(mount: dict[str, Any] | None) -> str:
 def expected_identity(project: ComposeProject, mount: Mount | None) -> str:
     if mount is None:
         return identity(None)
-    if mount.type == "volume" and mount.source:
+    if mount.type == MountType.VOLUME and mount.source:
         return f"volume {project.engine_volume_name(mount.source)}"
-    if mount.type == "bind":
+    if mount.type == MountType.BIND:
         return f"bind {mount.source}"
     return mount.type
 
@@ -198,7 +198,7 @@ def oneoff_findings(oneoffs: list[Any], project: ComposeProject) -> Iterator[Fin
     socket_volumes = {
         f"volume {project.engine_volume_name(use.mount.source)}"
         for use in [*server_uses(project), *client_uses(project)]
-        if use.mount is not None and use.mount.type == "volume" and use.mount.source
+        if use.mount is not None and use.mount.type == MountType.VOLUME and use.mount.source
     }
     for container in oneoffs:
         held = sorted(socket_volumes & {identity(m) for m in container.attrs.get("Mounts") or []})

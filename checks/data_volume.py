@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from checks._common import mount_evidence, requires_project
 from doctor import catalog
-from doctor.compose.model import ComposeProject, Mount, Service
+from doctor.compose.model import ComposeProject, Mount, MountType, Service
 from doctor.context import Context
 from doctor.models import Facts, Finding, Remedy, Status, TargetOS, skipped
 from doctor.postgres import data_dir, database_services
@@ -21,9 +21,9 @@ def find_data_mounts(project: ComposeProject) -> list[tuple[Service, str, Mount 
 
 
 def judge(target_os: TargetOS, mount: Mount | None) -> Status:
-    if mount is None or mount.type == "tmpfs":
+    if mount is None or mount.type == MountType.TMPFS:
         return Status.INFO
-    if mount.type == "bind":  # the guide's rule itself: the catalog's statuses
+    if mount.type == MountType.BIND:  # the guide's rule itself: the catalog's statuses
         return catalog.get(ID).status_on(target_os)
     return Status.OK if target_os is TargetOS.MACOS else Status.INFO
 
@@ -44,15 +44,15 @@ def data_finding(
     status = judge(ctx.target_os, mount)
     facts = Facts(
         service=service.name,
-        volume=mount.source if mount is not None and mount.type == "volume" else None,
-        path=mount.source if mount is not None and mount.type == "bind" else None,
+        volume=mount.source if mount is not None and mount.type == MountType.VOLUME else None,
+        path=mount.source if mount is not None and mount.type == MountType.BIND else None,
         origin=str(mount.origin) if mount is not None else None,
         account=f"{service.name} keeps its data on the host folder {mount.source}"
-        if mount is not None and mount.type == "bind"
+        if mount is not None and mount.type == MountType.BIND
         else None,
     )
     evidence = (mount_evidence(mount, service.name),) if mount is not None else ()
-    if mount is None or mount.type == "tmpfs":
+    if mount is None or mount.type == MountType.TMPFS:
         # Only a failing file names the planner's volume: the planner loads then.
         from doctor.plan import DATA_VOLUME
 
@@ -65,7 +65,7 @@ def data_finding(
             remedy=Remedy(f"Mount a named volume ({DATA_VOLUME}) at {directory}."),
             facts=facts,
         )
-    if mount.type == "bind" and status is Status.WARN:
+    if mount.type == MountType.BIND and status is Status.WARN:
         # Only a failing file needs a diff: the planner and its YAML editor load then.
         from doctor.plan import DATA_VOLUME, plan_for
 
@@ -90,7 +90,7 @@ def data_finding(
             ),
             facts=facts,
         )
-    if mount.type == "bind":
+    if mount.type == MountType.BIND:
         return Finding(
             ID,
             status,

@@ -8,10 +8,10 @@ from typing import Any
 
 from checks._common import requires_project
 from doctor import catalog
-from doctor.compose.model import ComposeProject
+from doctor.compose.model import ComposeProject, MountType
 from doctor.context import Context
 from doctor.engine.nodes import stack_volumes
-from doctor.models import Evidence, Facts, Finding, Remedy, Status, skipped
+from doctor.models import Evidence, Facts, Finding, Remedy, Status, TargetOS, skipped
 from doctor.postgres import data_dir, database_services
 from doctor.topology import client_uses, server_uses
 
@@ -33,11 +33,11 @@ class WantedVolume:
 def wanted_volumes(project: ComposeProject) -> list[WantedVolume]:
     roles: dict[str, str] = {}
     for use in [*server_uses(project), *client_uses(project)]:
-        if use.mount is not None and use.mount.type == "volume" and use.mount.source:
+        if use.mount is not None and use.mount.type == MountType.VOLUME and use.mount.source:
             roles.setdefault(use.mount.source, "socket")
     for database in database_services(project):
         mount = database.mount_covering(data_dir(database))
-        if mount is not None and mount.type == "volume" and mount.source:
+        if mount is not None and mount.type == MountType.VOLUME and mount.source:
             roles.setdefault(mount.source, "data")
     return [
         WantedVolume(
@@ -59,7 +59,7 @@ def find_volume_problems(
     on_engine: list[dict[str, Any]],
     project: str,
     deployed: bool,
-    target_os: str,
+    target_os: TargetOS,
     *,
     compose: str = "docker compose",
     runtime: str = "docker",

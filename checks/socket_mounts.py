@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from checks._common import mount_evidence, requires_project, severity
 from doctor import catalog
-from doctor.compose.model import ComposeProject, Mount, VolumeDecl
+from doctor.compose.model import ComposeProject, Mount, MountType, VolumeDecl
 from doctor.context import Context
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, TargetOS
 from doctor.remedies import GUIDE, recreate_volume_commands, verify_commands
@@ -35,7 +35,9 @@ def run(ctx: Context, project: ComposeProject) -> Iterator[Finding]:
     if not problems and socket_mounts(project):
         # A tmpfs is no host folder (it lives where the container runs), so this check has nothing
         # against it; it cannot be shared, which socket-sharing reports as socket-volume-mismatch.
-        private = sorted({f"{use.service.name} ({m.target})" for use, m in socket_mounts(project) if m.type == "tmpfs"})
+        private = sorted(
+            {f"{use.service.name} ({m.target})" for use, m in socket_mounts(project) if m.type == MountType.TMPFS}
+        )
         if private:
             title = f"No socket directory is on a host folder; a private tmpfs holds it in {', '.join(private)}"
             yield Finding(ID, Status.OK, title)

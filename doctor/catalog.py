@@ -54,7 +54,7 @@ class Entry:
     def page(self) -> str:
         return f"{self.id}.md"
 
-    def status_on(self, target_os: str) -> Status:
+    def status_on(self, target_os: TargetOS) -> Status:
         return self.macos if target_os == TargetOS.MACOS else self.linux
 
     @property

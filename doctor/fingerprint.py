@@ -8,7 +8,7 @@ import hashlib
 import json
 
 from doctor import catalog
-from doctor.compose.model import ComposeProject, Mount
+from doctor.compose.model import ComposeProject, Mount, MountType
 from doctor.models import PROBLEMS, Finding
 from doctor.postgres import data_dir, database_services
 from doctor.topology import client_uses, server_uses
@@ -17,7 +17,7 @@ from doctor.topology import client_uses, server_uses
 def _kind(mount: Mount | None) -> str:
     if mount is None:
         return "none"
-    return "anonymous" if mount.type == "volume" and not mount.source else mount.type
+    return "anonymous" if mount.type == MountType.VOLUME and not mount.source else mount.type
 
 
 # Whether the engine was contacted says nothing about the project: --offline and an engine that

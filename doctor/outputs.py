@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from doctor.atomic import Keep, WriteRefused, check_target, existing, write_file
+from doctor.compose.model import MountType
 from doctor.compose.yamlload import YamlProblem, load_yaml
 from doctor.context import Context
 
@@ -77,7 +78,7 @@ def run_inputs(ctx: Context) -> Iterator[tuple[Path, str]]:
             yield _under(folder, entry), "an env_file"
     for service in project.services.values():
         for mount in service.mounts:
-            if mount.type == "bind" and mount.source:
+            if mount.type == MountType.BIND and mount.source:
                 yield Path(mount.source), f"a file {service.name} mounts"
 
 

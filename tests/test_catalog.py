@@ -16,7 +16,7 @@ from doctor.catalog import Layer
 from doctor.findings import page, page_ids
 from doctor.logcauses import CAUSES, log_cause
 from doctor.logscan import IN_ORDER, Signature
-from doctor.models import Errno, Facts, Status, VantageVerdict
+from doctor.models import Errno, Facts, Status, TargetOS, VantageVerdict
 from doctor.rootcause import LAYERS
 from tests.conftest import REPO
 
@@ -98,7 +98,7 @@ def test_the_root_cause_layers_come_from_the_catalog() -> None:
     ],
 )
 def test_status_by_target_os(finding_id: str, target_os: str, status: Status) -> None:
-    assert catalog.get(finding_id).status_on(target_os) is status
+    assert catalog.get(finding_id).status_on(TargetOS(target_os)) is status
 
 
 def _id_literals(path: Path) -> list[str]:

@@ -82,7 +82,7 @@ def live_cases() -> list[Any]:
                                       stack=True, db_node="node-1")],
                      None, id="stack-not-shared"),
         pytest.param([*checked(FIXTURES / "compose" / "guide-incorrect", "macos"), *logged(CHOWN, "app-database-1"),
-                      *find_volume_problems([socket_volume], [], "app", True, "macos")],
+                      *find_volume_problems([socket_volume], [], "app", True, TargetOS.MACOS)],
                      None, id="volume-missing-and-data-chown"),
         pytest.param([*state_findings(container("database", {"Status": "running", "Restarting": True}))],
                      None, id="restarting"),

@@ -15,7 +15,7 @@ from doctor.compose.envfile import read_env_file
 from doctor.compose.files import FileNotFound, discover_files, project_name
 from doctor.compose.interpolate import interpolate_tree
 from doctor.compose.merge import merge_file_parts, merge_part
-from doctor.compose.model import ComposeProblem, ComposeProject, EnvValue, Mount, Origin, Service
+from doctor.compose.model import ComposeProblem, ComposeProject, EnvValue, Mount, MountType, Origin, Service
 from doctor.compose.parse import FileParser, FilePart, ServicePart, describe_path
 from doctor.compose.validate import FileInput, check_file, check_project
 from doctor.compose.values import volume_decl
@@ -258,7 +258,7 @@ def _check_mounts(project: ComposeProject, service: Service) -> None:
     seen: dict[str, Mount] = {}
     kept: list[Mount] = []
     for mount in service.mounts:
-        if mount.type == "bind" and not mount.source:
+        if mount.type == MountType.BIND and not mount.source:
             where = f"services.{service.name}.volumes[{mount.index}]"
             project.problems.append(ComposeProblem(mount.origin, where, "a bind mount needs a 'source'"))
             continue

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from checks.engine_volumes import WantedVolume, binds_host_folder, find_volume_problems, wanted_volumes
-from doctor.models import Status
+from doctor.models import Status, TargetOS
 from tests.checks.inspected import engine_volume
 from tests.checks.projects import project, verdicts
 
@@ -93,7 +93,7 @@ def test_find_volume_problems(
     target_os: str,
     expected: list[tuple[str, Status]],
 ) -> None:
-    assert verdicts(find_volume_problems(wanted, on_engine, "app", deployed, target_os)) == expected
+    assert verdicts(find_volume_problems(wanted, on_engine, "app", deployed, TargetOS(target_os))) == expected
 
 
 @pytest.mark.parametrize(
@@ -104,5 +104,5 @@ def test_find_volume_problems(
     ],
 )
 def test_the_evidence_names_the_engine_volume(on_engine: list[dict[str, Any]], evidence: list[str]) -> None:
-    found = find_volume_problems([SOCKET], on_engine, "app", True, "macos")
+    found = find_volume_problems([SOCKET], on_engine, "app", True, TargetOS.MACOS)
     assert [e.source for f in found for e in f.evidence] == evidence

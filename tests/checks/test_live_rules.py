@@ -11,7 +11,7 @@ from checks.containers import state_findings
 from checks.engine_volumes import WantedVolume, find_volume_problems
 from checks.socket_vantage import Sight, Vantage, vantage_finding, verdict
 from doctor.arguments import _since
-from doctor.models import Status, VantageVerdict
+from doctor.models import Status, TargetOS, VantageVerdict
 
 SOCKET = WantedVolume("db_socket", "app_db_socket", "socket", external=False)
 
@@ -45,13 +45,13 @@ def compose_volume(name: str, project: str = "app", **extra: Any) -> dict[str, A
 def test_volume_rules(
     on_engine: list[dict[str, Any]], deployed: bool, target: str, expected: list[tuple[str, Status]]
 ) -> None:
-    found = list(find_volume_problems([SOCKET], on_engine, "app", deployed, target))
+    found = list(find_volume_problems([SOCKET], on_engine, "app", deployed, TargetOS(target)))
     assert [(f.id, f.status) for f in found] == expected
 
 
 def test_external_volume_may_come_from_anywhere() -> None:
     external = WantedVolume("db_socket", "shared_socket", "socket", external=True)
-    assert list(find_volume_problems([external], [{"Name": "shared_socket"}], "app", True, "linux")) == []
+    assert list(find_volume_problems([external], [{"Name": "shared_socket"}], "app", True, TargetOS.LINUX)) == []
 
 
 def container(state: dict[str, Any], restarts: int = 0) -> SimpleNamespace:

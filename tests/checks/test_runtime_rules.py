@@ -207,7 +207,7 @@ def test_volume_remedies_use_the_compose_tool_and_runtime() -> None:
     on_engine = [{"Name": "app_db_socket", "Labels": {"com.docker.compose.project": "app"},
                   "Options": {"type": "none", "o": "bind", "device": "/srv/s"}}]  # fmt: skip
     (finding,) = find_volume_problems(
-        wanted, on_engine, "app", True, "linux", compose="podman-compose", runtime="podman"
+        wanted, on_engine, "app", True, TargetOS.LINUX, compose="podman-compose", runtime="podman"
     )
     assert finding.remedy is not None
     assert "`podman-compose -p app down`" in finding.remedy.summary

@@ -157,9 +157,11 @@ def test_a_stack_volume_is_the_stacks_own() -> None:
 
     wanted = [WantedVolume("db_socket", "st1_db_socket", "socket", False)]
     stack_volume = {"Name": "st1_db_socket", "Labels": {"com.docker.stack.namespace": "st1"}, "Options": None}
-    assert not list(find_volume_problems(wanted, [stack_volume], "st1", True, "linux"))
+    assert not list(find_volume_problems(wanted, [stack_volume], "st1", True, TargetOS.LINUX))
     other = {**stack_volume, "Labels": {"com.docker.stack.namespace": "other"}}
-    assert [f.id for f in find_volume_problems(wanted, [other], "st1", True, "linux")] == ["volume-foreign-project"]
+    assert [f.id for f in find_volume_problems(wanted, [other], "st1", True, TargetOS.LINUX)] == [
+        "volume-foreign-project"
+    ]
 
 
 @pytest.mark.parametrize(
