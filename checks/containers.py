@@ -4,6 +4,7 @@ healthy, and mount at the socket directory what the Compose file on disk says.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from checks._common import requires_project
@@ -15,7 +16,7 @@ from doctor.engine.nodes import stack_containers
 from doctor.engine.swarm import service_of
 from doctor.models import Evidence, Facts, Finding, Remedy, Status, TargetOS
 from doctor.remedies import compose_cmd, redeploy_command, restart_commands
-from doctor.topology import SocketUse, actual_mount, client_uses, server_uses
+from doctor.topology import Role, SocketUse, actual_mount, client_uses, server_uses
 
 ID = catalog.CONTAINERS
 SUMMARY = "The project's containers run, are healthy, and mount the socket as the file says"
@@ -78,29 +79,53 @@ def _stopped_remedy(service: str, code: Any, oom: bool, restart: tuple[str, ...]
     return Remedy(f"Read its log (`logs {service}`); the container-logs check classifies it.")
 
 
-def identity(mount: dict[str, Any] | None) -> str:
+@dataclass(frozen=True)
+class Storage:
+    """What holds a directory in a container: a volume, a host folder, other storage, or nothing
+    but the container's own filesystem. Compared as a value; written as people read it."""
+
+    kind: str | None  # the mount type (volume, bind, tmpfs, …); None: no mount
+    source: str = ""  # the volume's engine name, the host folder
+
+    def __str__(self) -> str:
+        return "nothing (the container's own filesystem)" if self.kind is None else f"{self.kind} {self.source}"
+
+    @property
+    def host_folder(self) -> bool:
+        return self.kind == MountType.BIND
+
+
+NOTHING = Storage(None)
+
+
+def identity(mount: dict[str, Any] | None) -> Storage:
+    """The storage an engine's mount record describes (``Mounts`` of a container's inspect)."""
     if mount is None:
-        return "nothing (the container's own filesystem)"
+        return NOTHING
     if mount.get("Type") == "volume":
-        return f"volume {mount.get('Name')}"
-    return f"{mount.get('Type')} {mount.get('Source')}"
+        return Storage(MountType.VOLUME, str(mount.get("Name")))
+    return Storage(str(mount.get("Type")), str(mount.get("Source")))
 
 
-def expected_identity(project: ComposeProject, mount: Mount | None) -> str:
+def expected_identity(project: ComposeProject, mount: Mount | None) -> Storage:
+    """The storage the file on disk puts at the directory."""
     if mount is None:
-        return identity(None)
+        return NOTHING
     if mount.type == MountType.VOLUME and mount.source:
-        return f"volume {project.engine_volume_name(mount.source)}"
+        return Storage(MountType.VOLUME, project.engine_volume_name(mount.source))
     if mount.type == MountType.BIND:
-        return f"bind {mount.source}"
-    return mount.type
+        return Storage(MountType.BIND, mount.source or "")
+    return Storage(mount.type)
 
 
-def _shared(identities: dict[str, str]) -> bool:
+Holder = tuple[Role, str]  # (server or client, service)
+
+
+def _shared(identities: dict[Holder, Storage]) -> bool:
     """Every client sees the server's socket directory: one volume or host folder for all."""
-    servers = {v for k, v in identities.items() if k.startswith("server:")}
-    clients = {v for k, v in identities.items() if k.startswith("client:")}
-    return len(servers) == 1 and clients <= servers and not next(iter(servers)).startswith("nothing")
+    servers = {v for (role, _), v in identities.items() if role is Role.SERVER}
+    clients = {v for (role, _), v in identities.items() if role is Role.CLIENT}
+    return len(servers) == 1 and clients <= servers and NOTHING not in servers
 
 
 def find_drift(
@@ -118,22 +143,22 @@ def find_drift(
     compose = f"{tool or compose_cmd(runtime)} -p {project.name}"
     redeploy = redeploy_command(runtime, project.name, stack, tool=tool)
     uses: list[SocketUse] = [*server_uses(project), *client_uses(project)]
-    running_ids: dict[str, str] = {}
-    disk_ids: dict[str, str] = {}
-    drifted: list[tuple[SocketUse, Any, str, str]] = []
+    running_ids: dict[Holder, Storage] = {}
+    disk_ids: dict[Holder, Storage] = {}
+    drifted: list[tuple[SocketUse, Any, Storage, Storage]] = []
     for use in uses:
         container = containers.get(use.service.name)
         if container is None:
             continue
         running = identity(actual_mount(container, use.directory))
         on_disk = expected_identity(project, use.mount)
-        running_ids[f"{use.role}:{use.service.name}"] = running
-        disk_ids[f"{use.role}:{use.service.name}"] = on_disk
+        running_ids[use.role, use.service.name] = running
+        disk_ids[use.role, use.service.name] = on_disk
         if running != on_disk:
             drifted.append((use, container, running, on_disk))
 
-    def healthy(ids: dict[str, str]) -> bool:
-        return _shared(ids) and not (target_os is TargetOS.MACOS and any(v.startswith("bind ") for v in ids.values()))
+    def healthy(ids: dict[Holder, Storage]) -> bool:
+        return _shared(ids) and not (target_os is TargetOS.MACOS and any(v.host_folder for v in ids.values()))
 
     disk_ok, running_ok = healthy(disk_ids), healthy(running_ids)
     for use, container, running, on_disk in drifted:
@@ -172,14 +197,13 @@ def find_drift(
             remedy,
             facts=Facts(service=use.service.name, container=container.name, path=use.directory),
         )
-    servers = {k: v for k, v in running_ids.items() if k.startswith("server:")}
-    for key, running in running_ids.items():
-        if key.startswith("client:") and servers and running not in servers.values():
-            service = key.split(":", 1)[1]
+    servers = {k: v for k, v in running_ids.items() if k[0] is Role.SERVER}
+    for (role, service), running in running_ids.items():
+        if role is Role.CLIENT and servers and running not in servers.values():
             yield Finding(
                 catalog.CONTAINER_SOCKET_MOUNT_DRIFT,
                 Status.FAIL,
-                f"{service} runs with {running} at its socket directory, the database with {', '.join(sorted(set(servers.values())))}",
+                f"{service} runs with {running} at its socket directory, the database with {', '.join(sorted({str(s) for s in servers.values()}))}",
                 "What is actually mounted differs between the database and the client, so the client cannot see the socket.",
                 (Evidence(containers[service].name, f"mounted: {running}"),),
                 Remedy(
@@ -196,22 +220,22 @@ def oneoff_findings(oneoffs: list[Any], project: ComposeProject) -> Iterator[Fin
     """One-off containers (`compose run`) are not the service; they matter only if they hold the
     socket volume (a stopped one keeps the volume in use; a running one may be a second server)."""
     socket_volumes = {
-        f"volume {project.engine_volume_name(use.mount.source)}"
+        Storage(MountType.VOLUME, project.engine_volume_name(use.mount.source))
         for use in [*server_uses(project), *client_uses(project)]
         if use.mount is not None and use.mount.type == MountType.VOLUME and use.mount.source
     }
     for container in oneoffs:
-        held = sorted(socket_volumes & {identity(m) for m in container.attrs.get("Mounts") or []})
+        held = sorted(s.source for s in socket_volumes & {identity(m) for m in container.attrs.get("Mounts") or []})
         if held:
             state = (container.attrs.get("State") or {}).get("Status", "unknown")
             yield Finding(
                 catalog.CONTAINER_ONEOFF_SOCKET,
                 Status.INFO,
-                f"A one-off container ({container.name}, {state}) holds the socket volume: {', '.join(held)}",
+                f"A one-off container ({container.name}, {state}) holds the socket volume: {', '.join(f'volume {v}' for v in held)}",
                 "It was made by `compose run`; it is not the service and is not judged as one. While it exists "
                 "the volume is in use, so `volume rm` fails until it is removed.",
                 (Evidence(container.name, f"{ONEOFF_LABEL}=True, {state}"),),
-                facts=Facts(container=container.name, state=state, volume=held[0].removeprefix("volume ")),
+                facts=Facts(container=container.name, state=state, volume=held[0]),
             )
 
 

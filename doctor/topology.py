@@ -17,10 +17,20 @@ from doctor.compose.model import ComposeProject, Mount, MountType, Service, Volu
 from doctor.postgres import client_targets, database_services, server_port, socket_dirs
 
 
+class Role(str, enum.Enum):
+    """Which end of the socket a service is: the server creates it, a client connects to it."""
+
+    SERVER = "server"
+    CLIENT = "client"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class SocketUse:
     service: Service
-    role: str  # "server" or "client"
+    role: Role
     directory: str
     port: int
     mount: Mount | None  # the mount holding ``directory``, if any
@@ -67,7 +77,7 @@ def server_uses(project: ComposeProject) -> list[SocketUse]:
     for service in database_services(project):
         port = server_port(service, project.conf_files)
         for directory in socket_dirs(service, project.conf_files).dirs:
-            uses.append(SocketUse(service, "server", directory, port, service.mount_covering(directory)))
+            uses.append(SocketUse(service, Role.SERVER, directory, port, service.mount_covering(directory)))
     return uses
 
 
@@ -85,7 +95,7 @@ def client_uses(project: ComposeProject) -> list[SocketUse]:
                     continue
                 seen.add(key)
                 mount = service.mount_covering(directory)
-                uses.append(SocketUse(service, "client", directory, target.port, mount, target.variable))
+                uses.append(SocketUse(service, Role.CLIENT, directory, target.port, mount, target.variable))
     return uses
 
 

@@ -136,4 +136,4 @@ def test_oneoff_findings(mounts: list[dict[str, Any]], expected: list[tuple[str,
 )  # fmt: skip
 def test_actual_mount_and_identity(mounts: list[dict[str, Any]], directory: str, expected: str) -> None:
     container = compose_container(GUIDE, "backend", mounts=mounts)
-    assert containers.identity(actual_mount(container, directory)) == expected
+    assert str(containers.identity(actual_mount(container, directory))) == expected
