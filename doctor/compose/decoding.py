@@ -93,6 +93,8 @@ def volume_problem(volume: Any) -> str | None:
     if isinstance(volume, dict):
         if "target" not in volume:
             return "a volume entry in long syntax needs a 'target'"
-        if volume.get("type") == "bind" and not volume.get("source"):
+        # Only a missing source: an empty one (often an unset variable) is a relative path,
+        # which Compose v2 resolves to the project directory.
+        if volume.get("type") == "bind" and volume.get("source") is None:
             return "a bind mount needs a 'source'"
     return None
