@@ -94,14 +94,16 @@ def from_client(ctx: Context, container: Any, directory: str, port: int) -> Sigh
     if (container.attrs.get("State") or {}).get("Status") != "running":
         return vantage.saw(None, f"{container.name} is not running")
     seconds = str(max(1, int(ctx.options.timeout)))
-    code, output = container.exec_run(["pg_isready", "-h", directory, "-p", str(port), "-t", seconds])
+    # pg_isready waits up to the timeout itself: the engine's answer may take a little longer.
+    wait = ctx.options.timeout + 5
+    code, output = container.exec_run(["pg_isready", "-h", directory, "-p", str(port), "-t", seconds], timeout=wait)
     text = (output or b"").decode(errors="replace").strip()
     if code in (126, 127) or (any(marker in text.lower() for marker in _NOT_FOUND) and code not in (0, 1, 2)):
         script = (
             "import socket,sys;s=socket.socket(socket.AF_UNIX);s.settimeout(float(sys.argv[2]));s.connect(sys.argv[1])"
         )
         path = f"{directory.rstrip('/')}/.s.PGSQL.{port}"
-        code, output = container.exec_run(["python3", "-c", script, path, seconds])
+        code, output = container.exec_run(["python3", "-c", script, path, seconds], timeout=wait)
         text = (output or b"").decode(errors="replace").strip().splitlines()[-1:] or ["connected"]
         if code in (126, 127):
             return vantage.saw(None, "the container has neither pg_isready nor python3")
@@ -115,21 +117,24 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
         return Sight(Vantage.PROBE, None, "the socket directory is private to the database container")
     source = mount.get("Name") if mount.get("Type") == "volume" else mount.get("Source")
     # The database's own engine: in a Swarm stack, the node that runs its task.
-    client = getattr(db_container, "client", None) or (ctx.engine.client if ctx.engine is not None else None)
-    if client is None:
+    api = getattr(db_container, "api", None) or (ctx.engine.api if ctx.engine is not None else None)
+    if api is None:
         return Sight(Vantage.PROBE, None, "no engine")
     seconds = str(max(1, int(ctx.options.timeout)))
     probe = None
     try:
-        probe = client.containers.create(
-            db_container.image.id,
-            entrypoint=["pg_isready"],
-            command=["-h", directory, "-p", str(port), "-t", seconds],
-            volumes={source: {"bind": str(mount.get("Destination")), "mode": "ro"}},
-            labels={PROBE_LABEL: project},
-            network_mode="none",
-            user="postgres",
+        created = api.post(
+            "/containers/create",
+            body={
+                "Image": db_container.image_id,
+                "Entrypoint": ["pg_isready"],
+                "Cmd": ["-h", directory, "-p", str(port), "-t", seconds],
+                "User": "postgres",
+                "Labels": {PROBE_LABEL: project},
+                "HostConfig": {"Binds": [f"{source}:{mount.get('Destination')}:ro"], "NetworkMode": "none"},
+            },
         )
+        probe = api.inspect(created["Id"])
         probe.start()
         code = int(probe.wait(timeout=ctx.options.timeout + 10).get("StatusCode", 2))
         sight = Sight(
@@ -141,7 +146,7 @@ def from_probe(ctx: Context, db_container: Any, directory: str, port: int, proje
         sight = Sight(Vantage.PROBE, None, f"the probe container could not run: {str(exc)[:200]}")
     if probe is not None:
         try:
-            probe.remove(force=True)
+            probe.remove()
         except Exception as exc:  # say so: a probe left behind must be visible, and is labelled
             note = (
                 f"; the probe container {probe.name} could not be removed ({str(exc)[:100]}): docker rm -f {probe.name}"
@@ -272,9 +277,9 @@ def _probe_sight(
     if not mounts:
         return vantage.saw(None, f"{service} mounts no volume at {directory}: nothing to share the socket")
     _kind, volume, target = max(mounts, key=lambda m: len(m[2]))
-    from doctor.engine.probe_task import run_probe_task  # Swarm only: it needs docker.types
+    from doctor.engine.probe_task import run_probe_task  # Swarm only
 
-    result = run_probe_task(ctx.engine.client, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=directory, port=port, timeout=ctx.options.timeout)  # fmt: skip
+    result = run_probe_task(ctx.engine.api, stack=stack.name, node_id=node_id, node_name=node, image=image, volume=volume, target=target, directory=directory, port=port, timeout=ctx.options.timeout)  # fmt: skip
     return vantage.saw(result.answered, f"{result.detail} ({why})")
 
 

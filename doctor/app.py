@@ -85,22 +85,29 @@ def run(
         ctx = build_context(options.context, environ)
     except ContextUsageError as exc:
         raise UsageError(str(exc)) from None
+    contexts = [ctx]
     try:
-        for path, what in ((options.output, "the report"), (options.bundle, "the bundle")):
-            if path is not None:
-                refuse_inputs(path, ctx, what)
-    except WriteRefused as exc:
-        raise UsageError(str(exc)) from None
-    findings = run_checks(ctx, checks, progress)
-    fix = None
-    if options.fix:
-        from doctor.fixflow import run_fix
+        try:
+            for path, what in ((options.output, "the report"), (options.bundle, "the bundle")):
+                if path is not None:
+                    refuse_inputs(path, ctx, what)
+        except WriteRefused as exc:
+            raise UsageError(str(exc)) from None
+        findings = run_checks(ctx, checks, progress)
+        fix = None
+        if options.fix:
+            from doctor.fixflow import run_fix
 
-        outcome = run_fix(ctx, checks, findings, yes=options.yes, dry_run=options.dry_run, ask=ask)
-        ctx, findings, fix = outcome.ctx, outcome.findings, outcome.summary
-    report = make_report(ctx.target(findings), findings, fix, command_line=command_line(ctx, options.argv))
-    if options.bundle is not None:
-        report = dataclasses.replace(report, bundle=write_bundle(ctx, report, options.bundle, options.replace_bundle))
+            outcome = run_fix(ctx, checks, findings, yes=options.yes, dry_run=options.dry_run, ask=ask)
+            ctx, findings, fix = outcome.ctx, outcome.findings, outcome.summary
+            contexts.append(ctx)
+        report = make_report(ctx.target(findings), findings, fix, command_line=command_line(ctx, options.argv))
+        if options.bundle is not None:
+            written = write_bundle(ctx, report, options.bundle, options.replace_bundle)
+            report = dataclasses.replace(report, bundle=written)
+    finally:
+        for made in {id(c): c for c in contexts}.values():
+            made.close()
     return report
 
 

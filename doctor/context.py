@@ -111,6 +111,14 @@ class Context:
     def compose_command(self) -> str:
         return self.compose_tool.command
 
+    def close(self) -> None:
+        """Close the connections to this engine and to the nodes' engines (kept alive for reuse
+        while the checks run)."""
+        if self.engine is not None:
+            self.engine.close()
+        if self.nodes is not None:
+            self.nodes.close()
+
     def target(self, findings: list[Finding] | None = None) -> Target:
         project = self.project
         volumes: tuple[tuple[str, str], ...] = ()
@@ -245,7 +253,7 @@ def _read_stack(ctx: Context) -> None:
     if ctx.engine is None or not name:
         return
     try:
-        ctx.stack = read_stack(ctx.engine.client, ctx.engine.info, name)
+        ctx.stack = read_stack(ctx.engine, name)
     except Exception as exc:  # an engine that stops answering mid-run: the stack checks say so
         ctx.stack_error = f"the Swarm API did not answer: {str(exc)[:200]}"
 

@@ -20,12 +20,16 @@ def frame(payload: bytes, stream: int = 2) -> bytes:
 
 @dataclass
 class Body:
-    """The HTTP response as _FrameReader reads it: ``raw.read(n)`` over the body's bytes."""
+    """The HTTP answer as _FrameReader reads it: ``read(n)`` over the body's bytes."""
 
-    raw: io.BytesIO
+    data: io.BytesIO
+    status: int = 200
+
+    def read(self, size: int = -1) -> bytes:
+        return self.data.read(size)
 
     def close(self) -> None:
-        self.raw.close()
+        self.data.close()
 
 
 def read(frames: list[bytes], chunk: int = 1024 * 1024) -> bytes:

@@ -48,8 +48,7 @@ class NodeEngines:
         session = self.session(node)
         if session is None:
             return []
-        found = session.client.containers.list(all=True, filters={"label": f"{STACK_LABEL}={stack}"})
-        return current_containers([c for c in found if (c.labels or {}).get(STACK_LABEL) == stack])
+        return current_containers(session.labelled(f"{STACK_LABEL}={stack}"))
 
     def close(self) -> None:
         for session in self.sessions.values():
@@ -101,9 +100,9 @@ def stack_containers(engine: EngineSession, nodes: NodeEngines | None, stack: St
 
 def session_for(engine: EngineSession, nodes: NodeEngines | None, container: Any) -> EngineSession:
     """The session whose engine holds ``container`` (a node's, for a remote task container)."""
-    client = getattr(container, "client", None)
+    api = getattr(container, "api", None)
     for session in nodes.sessions.values() if nodes is not None else []:
-        if session.client is client:
+        if session.api is api:
             return session
     return engine
 

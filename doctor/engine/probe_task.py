@@ -9,11 +9,12 @@ and ``--probe-container never`` forbid it, as they forbid the probe container.""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
+from doctor.engine.api import EngineAPI
 from doctor.engine.session import PROBE_LABEL
 
 DONE = {"complete", "failed", "rejected", "shutdown", "orphaned", "remove"}
@@ -25,31 +26,49 @@ class ProbeResult:
     detail: str
 
 
-def run_probe_task(
-    client: Any, *, stack: str, node_id: str, node_name: str, image: str, volume: str, target: str, directory: str, port: int, timeout: float
-) -> ProbeResult:  # fmt: skip
-    from docker.types import Mount, RestartPolicy, ServiceMode
+def registry_auth(image: str) -> dict[str, str]:
+    """The operator's credentials for the image's registry, as docker-py sent them with a service:
+    the node that runs the probe may have to pull the database's image. Read by docker-py's own
+    reader of ~/.docker/config.json and its credential helpers, imported only for a probe task.
+    Nothing found, or anything failing, sends no header (a public or local image needs none)."""
+    try:
+        from docker import auth
 
+        registry, _ = auth.resolve_repository_name(image)
+        found = auth.load_config().resolve_authconfig(registry)
+    except Exception:  # no config, a broken helper: the pull is tried without credentials
+        return {}
+    return {"X-Registry-Auth": auth.encode_header(found)} if found else {}
+
+
+def run_probe_task(
+    api: EngineAPI, *, stack: str, node_id: str, node_name: str, image: str, volume: str, target: str, directory: str, port: int, timeout: float
+) -> ProbeResult:  # fmt: skip
     seconds = str(max(1, int(timeout)))
     name = f"doctor-probe-{uuid.uuid4().hex[:8]}"
-    service = None
+    service_id = None
     result = ProbeResult(None, "the probe task did not finish")
+    spec = {
+        "Name": name,
+        "Labels": {PROBE_LABEL: stack},
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": image,
+                "Command": ["pg_isready"],
+                "Args": ["-h", directory, "-p", str(port), "-t", seconds],
+                "Labels": {PROBE_LABEL: stack},
+                "Mounts": [{"Type": "volume", "Source": volume, "Target": target, "ReadOnly": True}],
+            },
+            "Placement": {"Constraints": [f"node.id=={node_id}"]},
+            "RestartPolicy": {"Condition": "none"},
+        },
+        "Mode": {"Replicated": {"Replicas": 1}},
+    }
     try:
-        service = client.services.create(
-            image,
-            command=["pg_isready"],
-            args=["-h", directory, "-p", str(port), "-t", seconds],
-            name=name,
-            constraints=[f"node.id=={node_id}"],
-            mounts=[Mount(target=target, source=volume, type="volume", read_only=True)],
-            restart_policy=RestartPolicy(condition="none"),
-            mode=ServiceMode("replicated", replicas=1),
-            labels={PROBE_LABEL: stack},
-            container_labels={PROBE_LABEL: stack},
-        )
+        service_id = str(api.post("/services/create", body=spec, headers=registry_auth(image))["ID"])
         deadline = time.monotonic() + timeout + 30
         while time.monotonic() < deadline:
-            tasks = client.api.tasks(filters={"service": service.id}) or []
+            tasks = api.get("/tasks", {"filters": json.dumps({"service": [service_id]})}) or []
             finished = [t for t in tasks if (t.get("Status") or {}).get("State") in DONE]
             if finished:
                 status = finished[0].get("Status") or {}
@@ -65,9 +84,9 @@ def run_probe_task(
             time.sleep(0.5)
     except Exception as exc:  # an engine error: say so, do not crash
         result = ProbeResult(None, f"the probe task on node {node_name} could not run: {str(exc)[:200]}")
-    if service is not None:
+    if service_id is not None:
         try:
-            service.remove()
+            api.delete(f"/services/{service_id}")
         except Exception as exc:  # a probe left behind must be visible, and is labelled
             note = f"; the probe service {name} could not be removed ({str(exc)[:100]}): docker service rm {name}"
             result = ProbeResult(result.answered, result.detail + note)

@@ -9,6 +9,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from doctor.engine.api import Container, EngineAPI, NotFound, transport_for
 from doctor.engine.composetool import is_oneoff
 from doctor.engine.endpoint import Endpoint
 from doctor.engine.pool import bounded_map
@@ -16,7 +17,6 @@ from doctor.engine.runtime import Runtime, identify
 from doctor.engine.swarm import STACK_LABEL, current_containers
 
 PROBE_LABEL = "dev.cultivate.doctor.probe"
-MINIMUM_API = "1.35"
 
 CAUSES = {
     "no-socket": ("there is no engine socket at {where}", "Start the engine: `finch vm start`, Docker Desktop, `colima start`, `systemctl start docker`, or for Podman `podman machine start` (macOS, Windows), `systemctl --user start podman.socket` (rootless) or `systemctl start podman.socket` (rootful); or point --docker-host/DOCKER_HOST at it."),
@@ -64,35 +64,37 @@ def classify(error: BaseException) -> str:
 
 @dataclass
 class EngineSession:
-    client: Any
+    api: EngineAPI
     endpoint: Endpoint
     version: dict[str, Any]
     info: dict[str, Any]
     runtime: Runtime
     timeout: float
-    _containers: dict[str, list[Any]] = field(default_factory=dict)
+    _containers: dict[str, list[Container]] = field(default_factory=dict)
 
     def volumes(self) -> list[dict[str, Any]]:
         # Finch drops label filters on volume lists and omits Driver/Options: read with .get().
-        answer = self.client.api.volumes() or {}
+        answer = self.api.get("/volumes") or {}
         return [v for v in answer.get("Volumes") or [] if isinstance(v, dict)]
 
-    def all_project_containers(self, project: str) -> list[Any]:
+    def all_project_containers(self, project: str) -> list[Container]:
         """Every container with the project's label, one-off containers of `compose run` included.
-        One list call, then the inspects on the bounded pool (docker-py's non-sparse list would
-        inspect them one after another)."""
+        One list call, then the inspects on the bounded pool."""
         if project not in self._containers:
-            found = self.client.containers.list(
-                all=True, sparse=True, filters={"label": f"com.docker.compose.project={project}"}
-            )
-            mine = [c for c in found if (c.attrs.get("Labels") or {}).get("com.docker.compose.project") == project]
-            self._containers[project] = [c for c in bounded_map(_inspected, mine) if c is not None]
-            if not self._containers[project]:  # a Swarm stack: its task containers on this node
-                found = self.client.containers.list(all=True, filters={"label": f"{STACK_LABEL}={project}"})
-                self._containers[project] = current_containers(
-                    [c for c in found if c.labels.get(STACK_LABEL) == project]
-                )
+            found = self.labelled(f"com.docker.compose.project={project}")
+            if not found:  # a Swarm stack: its task containers on this node
+                found = current_containers(self.labelled(f"{STACK_LABEL}={project}"))
+            self._containers[project] = found
         return self._containers[project]
+
+    def labelled(self, label: str) -> list[Container]:
+        """The containers that carry ``label`` (``key=value``), each inspected. The label is
+        checked again here: an engine that ignores list filters (as Finch does for volumes)
+        would otherwise hand over every container it has."""
+        key, _, value = label.partition("=")
+        listed = [Container(self.api, c) for c in self.api.containers({"label": [label]})]
+        mine = [c for c in listed if c.labels.get(key) == value]
+        return [c for c in bounded_map(_inspected, mine) if c is not None]
 
     def project_containers(self, project: str) -> list[Any]:
         """The service containers: a one-off container (`compose run`) is not the service, and an
@@ -106,7 +108,6 @@ class EngineSession:
         """The container's log as a byte stream, read in large chunks. docker-py reads each
         multiplexed frame (one log line) with its own socket reads; demultiplexing megabyte
         chunks here is what keeps the scan close to `docker logs | grep` speed."""
-        api = self.client.api
         # Podman 4.3 counts a partial write (k8s-file "P" record) as a line for `tail` and may
         # return only its last part ("…: Operation not permitted" without "chown:"): read the
         # whole log from Podman and keep the last ``tail`` lines here.
@@ -116,15 +117,14 @@ class EngineSession:
         }  # fmt: skip
         if since is not None:
             params["since"] = int(since)  # finch-daemon parses since as an integer
-        response = api._get(api._url("/containers/{0}/logs", container.id), params=params, stream=True)
-        api._raise_for_status(response)
+        response = self.api.send("GET", f"/containers/{container.id}/logs", params)
         tty = bool((container.attrs.get("Config") or {}).get("Tty"))
         raw = _RawReader(response) if tty else _FrameReader(response)
         stream: io.BufferedReader[Any] = io.BufferedReader(raw, buffer_size=1024 * 1024)
         return last_lines(stream, tail) if podman else stream
 
     def close(self) -> None:
-        self.client.close()
+        self.api.close()
 
 
 def last_lines(stream: io.BufferedReader[Any], count: int) -> io.BufferedReader[Any]:
@@ -139,14 +139,12 @@ def last_lines(stream: io.BufferedReader[Any], count: int) -> io.BufferedReader[
     return io.BufferedReader(io.BytesIO(b"".join(kept)))
 
 
-def _inspected(container: Any) -> Any:
+def _inspected(container: Container) -> Container | None:
     """The container with its full inspect, or None when it went away since the list."""
     try:
         container.reload()
-    except Exception as exc:
-        if type(exc).__name__ == "NotFound":
-            return None
-        raise
+    except NotFound:
+        return None
     return container
 
 
@@ -164,7 +162,7 @@ class _RawReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self.response.raw.read(len(buffer))
+        data = self.response.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
@@ -197,7 +195,7 @@ class _FrameReader(_RawReader):
 
     def readinto(self, buffer: Any) -> int:
         while not self.out and not self.done:
-            chunk = self.response.raw.read(self.CHUNK)
+            chunk = self.response.read(self.CHUNK)
             if not chunk:
                 self.done = True
                 break
@@ -228,11 +226,6 @@ class _FrameReader(_RawReader):
         del self.pending[:position]
 
 
-def _unversioned(api: Any, path: str) -> dict[str, Any]:
-    answer: dict[str, Any] = api._result(api._get(api._url(path, versioned_api=False)), json=True)
-    return answer
-
-
 def _preflight(endpoint: Endpoint, timeout: float) -> None:
     """For a Unix socket, try it ourselves first: a plain, bounded connect tells a missing socket,
     a permission problem and a dead engine apart, and (unlike docker-py's transport, which leaks
@@ -253,21 +246,15 @@ def _preflight(endpoint: Endpoint, timeout: float) -> None:
 def connect(endpoint: Endpoint, timeout: float, host_os: str) -> EngineSession:
     """Connect, negotiate the API version and read /version and /info; raise EngineUnreachable."""
     _preflight(endpoint, timeout)
-    client = None
+    api = None
     try:
-        import docker
-
-        # A fixed version makes the constructor do no I/O, so a failure below leaves a client to
-        # close; then negotiate as version="auto" would (finch-daemon speaks 1.35 to 1.43).
-        client = docker.DockerClient(base_url=endpoint.url, version=MINIMUM_API, timeout=timeout)
-        version = _unversioned(client.api, "/version")
-        server_api = str(version.get("ApiVersion") or MINIMUM_API)
-        default_api = docker.constants.DEFAULT_DOCKER_API_VERSION
-        client.api._version = server_api if docker.utils.version_lt(server_api, default_api) else default_api
-        info = client.info()
-    except Exception as exc:  # docker-py wraps some errors and not others; classify them all
-        if client is not None:
-            client.close()
+        api = EngineAPI(endpoint.url, timeout, transport_for(endpoint.url, timeout))
+        version = api.get("/version", versioned=False) or {}
+        api.negotiate(str(version.get("ApiVersion") or "") or None)
+        info = api.get("/info") or {}
+    except Exception as exc:  # every transport's errors, classified by what they say
+        if api is not None:
+            api.close()
         raise EngineUnreachable(endpoint, classify(exc), str(exc)) from None
     runtime = identify(version, info, endpoint.url, host_os)
-    return EngineSession(client, endpoint, version, info, runtime, timeout)
+    return EngineSession(api, endpoint, version, info, runtime, timeout)

@@ -1,6 +1,6 @@
 """A Docker Swarm stack as the engine shows it: its services, their tasks and the nodes they run
-on, read through docker-py's Swarm API (``services``, ``tasks``, ``nodes``). Only reads; every
-call goes through the session's client, so it has the session's timeout.
+on, read through the Engine API's Swarm endpoints (``/services``, ``/tasks``, ``/nodes``). Only
+reads; every call goes through the session's client, so it has the session's timeout.
 
 A stack is recognised by the label ``com.docker.stack.namespace`` that ``docker stack deploy``
 puts on services, tasks, containers, volumes and networks. Only a manager answers the Swarm
@@ -8,8 +8,12 @@ API; on a worker the stack is seen through its containers alone (``manager`` is 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from doctor.engine.session import EngineSession
 
 STACK_LABEL = "com.docker.stack.namespace"
 SWARM_SERVICE_LABEL = "com.docker.swarm.service.name"
@@ -188,19 +192,18 @@ def _task(stack: str, attrs: dict[str, Any], names: dict[str, str]) -> Task:
     )
 
 
-def read_stack(client: Any, info: dict[str, Any], name: str) -> Stack | None:
+def read_stack(session: EngineSession, name: str) -> Stack | None:
     """The stack ``name`` on this swarm, or None when the engine holds no such stack. Raises only
-    what docker-py raises for an unreachable engine; a Swarm API refusal becomes ``error``."""
-    active, manager = swarm_active(info)
+    what the engine client raises for an unreachable engine; a Swarm API refusal becomes ``error``."""
+    active, manager = swarm_active(session.info)
     if not active:
         return None
     if not manager:
-        found = client.containers.list(all=True, filters={"label": f"{STACK_LABEL}={name}"})
-        if not found:
+        if not session.labelled(f"{STACK_LABEL}={name}"):
             return None
         return Stack(name, False, error="this engine is a Swarm worker: only a manager lists services, tasks and nodes")
-    api = client.api
-    services = [s for s in api.services(filters={"label": f"{STACK_LABEL}={name}"}) or [] if isinstance(s, dict)]
+    api = session.api
+    services = [s for s in api.get("/services", {"filters": json.dumps({"label": [f"{STACK_LABEL}={name}"]})}) or [] if isinstance(s, dict)]  # fmt: skip
     services = [s for s in services if ((s.get("Spec") or {}).get("Labels") or {}).get(STACK_LABEL) == name]
     if not services:
         return None
@@ -210,9 +213,9 @@ def read_stack(client: Any, info: dict[str, Any], name: str) -> Stack | None:
         stack.services[service.key] = service
     names = {s.id: s.key for s in stack.services.values()}
     for service in stack.services.values():
-        for attrs in api.tasks(filters={"service": service.id}) or []:
+        for attrs in api.get("/tasks", {"filters": json.dumps({"service": [service.id]})}) or []:
             stack.tasks.append(_task(name, attrs, names))
-    for attrs in api.nodes() or []:
+    for attrs in api.get("/nodes") or []:
         node = _node(attrs)
         stack.nodes[node.id] = node
     return stack

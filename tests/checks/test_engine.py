@@ -9,6 +9,7 @@ import pytest
 
 from checks import engine
 from doctor.context import Context, Options
+from doctor.engine.api import EngineAPI
 from doctor.engine.endpoint import Endpoint
 from doctor.engine.runtime import identify
 from doctor.engine.session import EngineSession, EngineUnreachable
@@ -22,9 +23,9 @@ ENDPOINT = Endpoint(DOCKER, "the default socket")
 
 
 def session(url: str, version: dict[str, Any], info: dict[str, Any]) -> EngineSession:
-    # The check reads the session's answers only: no client is needed.
+    # The check reads the session's answers only: the client never connects.
     runtime = identify(version, info, url, "linux")
-    return EngineSession(client=None, endpoint=Endpoint(url, "--docker-host"), version=version, info=info,
+    return EngineSession(api=EngineAPI(url, 5), endpoint=Endpoint(url, "--docker-host"), version=version, info=info,
                          runtime=runtime, timeout=5)  # fmt: skip
 
 

@@ -176,6 +176,7 @@ def test_volume_engine_names_follow_the_project(tmp_path: Path) -> None:
 def test_bind_device_is_only_a_warning_on_finch() -> None:
 
     from checks import socket_mounts
+    from doctor.engine.api import EngineAPI
     from doctor.engine.endpoint import Endpoint
     from doctor.engine.runtime import identify
     from doctor.engine.session import EngineSession
@@ -188,9 +189,11 @@ def test_bind_device_is_only_a_warning_on_finch() -> None:
     )
     options = Options(project_directory=COMPOSE / "socket-volume-bind-device-fail", target_os="macos", offline=True)
     ctx = build_context(options, environ={})
-    # socket-mounts reads only the engine's runtime: a session with no client is enough.
+    # socket-mounts reads only the engine's runtime: a client that never connects is enough.
     endpoint = Endpoint("unix:///Applications/Finch/lima/data/finch/sock/finch.sock", "--docker-host")
-    ctx.engine = EngineSession(client=None, endpoint=endpoint, version={}, info={}, runtime=finch, timeout=5)
+    ctx.engine = EngineSession(
+        api=EngineAPI(endpoint.url, 5), endpoint=endpoint, version={}, info={}, runtime=finch, timeout=5
+    )
     finding = next(f for f in socket_mounts.run(ctx) if f.id == "socket-volume-bind-device")
     assert finding.status is Status.WARN
     assert "works only by accident" in finding.detail

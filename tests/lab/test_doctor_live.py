@@ -170,6 +170,25 @@ def test_healthy_has_no_failure_and_works_from_every_vantage_point(deploy: Calla
     assert {"socket-volume-ok", "engine-volumes", "containers", "container-logs"} <= set(found)
 
 
+def test_a_live_run_speaks_to_the_engine_without_docker_py(deploy: Callable[[str], Deployment]) -> None:
+    """Issue 10: importing docker-py (requests, urllib3) cost about 80 ms of every run; Unix
+    sockets go through the doctor's own client, and the verdict is the same."""
+    deployment = deploy("healthy")
+    env = {**os.environ, **{k: v for k, v in deployment.env().items() if k.startswith("LAB_")}}
+    command = [
+        sys.executable, "-X", "importtime", "-m", "doctor", "--format", "json",
+        "--project-directory", str(deployment.workdir), "-p", deployment.project,
+        "--docker-host", deployment.engine.host,
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "doctor.engine.api" in names
+    assert sorted(n for n in names if n.split(".")[0] in ("docker", "requests", "urllib3")) == []
+    vantage = by_id(json.loads(done.stdout))["socket-vantage"][0]
+    assert vantage["status"] == "ok", vantage
+
+
 def events_during(deployment: Deployment, action: Callable[[], object]) -> list[dict[str, Any]]:
     """The engine's events while ``action`` runs, minus the engine's own health checks."""
     client = deployment.client()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import docker
@@ -20,7 +20,7 @@ from doctor.context import Options, build_context
 from doctor.engine.session import PROBE_LABEL
 from doctor.models import Finding, Status
 from doctor.report import make_report
-from doctor.runner import run_checks
+from doctor.runner import Check, run_checks
 from lab import lab_dir
 from lab.swarm import StackDeployment, SwarmLab, deploy, why_unavailable
 from tests.conftest import require
@@ -55,7 +55,16 @@ def doctor(lab: SwarmLab, deployment: StackDeployment) -> list[Finding]:
         node_engines=tuple(lab.node_engines()),
         timeout=10,
     )
-    return run_checks(build_context(options, environ={"HOME": "/nonexistent"}), CHECKS)
+    return checked(options)
+
+
+def checked(options: Options, checks: Sequence[Check] = CHECKS) -> list[Finding]:
+    """The checks' findings for ``options``, the context's engine connections closed after."""
+    ctx = build_context(options, environ={"HOME": "/nonexistent"})
+    try:
+        return run_checks(ctx, checks)
+    finally:
+        ctx.close()
 
 
 def by_id(findings: list[Finding], finding_id: str) -> Finding:
@@ -84,8 +93,11 @@ def test_the_bundle_records_nodes_and_placement(
     )
     ctx = build_context(options, environ={"HOME": "/nonexistent"})
     bundle = tmp_path / "ticket.tar.gz"
-    findings = run_checks(ctx, CHECKS)
-    write_bundle(ctx, make_report(ctx.target(findings), findings), bundle)
+    try:
+        findings = run_checks(ctx, CHECKS)
+        write_bundle(ctx, make_report(ctx.target(findings), findings), bundle)
+    finally:
+        ctx.close()
     with tarfile.open(bundle) as archive:
         member = next(m for m in archive.getmembers() if m.name.endswith("swarm.json"))
         extracted = archive.extractfile(member)
@@ -129,7 +141,7 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         blind = Options(
             project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.manager.host
         )
-        probed = by_id(run_checks(build_context(blind, environ={"HOME": "/nonexistent"}), select(["socket-vantage"])), "socket-vantage")  # fmt: skip
+        probed = by_id(checked(blind, select(["socket-vantage"])), "socket-vantage")  # fmt: skip
         assert probed.status is Status.OK, evidence_text(probed)
         assert "probe@lab-n2 answered — pg_isready in a probe task on node lab-n2" in evidence_text(probed)
         assert "client:backend@lab-n2 answered" in evidence_text(probed)
@@ -157,7 +169,7 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         blind = Options(
             project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.manager.host
         )
-        blind_findings = run_checks(build_context(blind, environ={"HOME": "/nonexistent"}), select(["socket-vantage"]))
+        blind_findings = checked(blind, select(["socket-vantage"]))
         vantage = by_id(blind_findings, "socket-vantage")
         assert vantage.title.startswith("Server up on node lab-n1; backend on node lab-n2")
         assert "no answer — pg_isready in a probe task on node lab-n2" in evidence_text(vantage)
@@ -166,7 +178,7 @@ def test_scenario(name: str, swarm: tuple[SwarmLab, str], stack: list[StackDeplo
         worker = Options(
             project_directory=deployment.workdir, project_name=deployment.stack, docker_host=lab.nodes[1].host
         )
-        seen = run_checks(build_context(worker, environ={"HOME": "/nonexistent"}), CHECKS)
+        seen = checked(worker)
         assert by_id(seen, "stack-placement-apart").status is Status.FAIL
         assert "judged from the files only" in by_id(seen, "stack-placement").title
     elif name == "stack-db-replicas":
@@ -198,7 +210,7 @@ def test_read_only_changes_nothing_on_any_node(swarm: tuple[SwarmLab, str], stac
         node_engines=tuple(lab.node_engines()),
         read_only=True,
     )
-    findings = run_checks(build_context(options, environ={"HOME": "/nonexistent"}), CHECKS)
+    findings = checked(options)
     assert by_id(findings, "stack-tasks-apart").status is Status.FAIL
     time.sleep(1)
     ended = int(time.time()) + 1
