@@ -7,9 +7,8 @@ import argparse
 from typing import NoReturn
 
 from doctor import __version__
+from doctor.exitcodes import EXIT_USAGE
 from doctor.render import FORMATS
-
-EXIT_USAGE = 2
 
 
 class Parser(argparse.ArgumentParser):

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from doctor.arguments import build_parser, doctor_parser
 from doctor.atomic import WriteRefused
+from doctor.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 if TYPE_CHECKING:
     from doctor.app import Options as AppOptions
     from doctor.report import Report
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

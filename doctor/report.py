@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from doctor.exitcodes import EXIT_OK, EXIT_PROBLEMS
 from doctor.models import Finding, Status, Target, overall_status
 from doctor.rootcause import RootCause, find_root_cause
 
@@ -98,6 +99,6 @@ def make_report(
 
 
 def exit_code(report: Report, *, strict: bool) -> int:
-    """1 when a finding fails or could not be examined (and, with --strict, warns); else 0."""
+    """EXIT_PROBLEMS when a finding fails or could not be examined (and, with --strict, warns)."""
     failing = {Status.FAIL, Status.ERROR} | ({Status.WARN} if strict else set())
-    return 1 if any(f.status in failing for f in report.findings) else 0
+    return EXIT_PROBLEMS if any(f.status in failing for f in report.findings) else EXIT_OK
