@@ -50,7 +50,7 @@ def run(ctx: Context) -> Iterator[Finding]:
             remedy=Remedy("Point the doctor at the Compose files that define the database (-f FILE)."),
             facts=Facts(account="No PostgreSQL service found in the Compose files"),
         )
-    if not any(f.status is Status.FAIL for f in find_invalid(project)):
+    if not project.missing_required and not any(f.status is Status.FAIL for f in find_invalid(project)):
         names = ", ".join(project.services) or "none"
         yield Finding(
             ID,

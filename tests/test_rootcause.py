@@ -136,3 +136,14 @@ def test_a_warning_alone_still_gets_a_statement() -> None:
     cause = find_root_cause([START_ORDER])
     assert cause is not None and cause.findings == ("backend-start-order",)
     assert cause.statement == "backend may start before database accepts connections"
+
+
+def test_a_required_variable_is_the_cause_not_the_blank_it_leaves() -> None:
+    """Compose interpolates before it validates: an unset required image variable is the only
+    thing it says, and the root cause names it, not the empty image that would follow."""
+    findings = project_findings("compose-variable-required-image", "linux")
+    assert "compose-invalid" not in {f.id for f in findings}
+    cause = find_root_cause(findings)
+    assert cause is not None
+    assert cause.findings == ("compose-variable-required",)
+    assert cause.statement.startswith("Required variable DB_IMAGE is not set")

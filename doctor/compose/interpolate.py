@@ -126,16 +126,19 @@ class _Expander:
         operator = next((op for op in _OPERATORS if text.startswith(op, rest_at, end)), None)
         if operator is None:
             raise InterpolationSyntaxError(f"invalid interpolation format in {_short(text)}")
-        arg_start = rest_at + len(operator)
+        # The argument is expanded whatever the variable holds, as compose-go does: in
+        # ${W:-${V:?msg}} an unset V stops Compose even when W is set, and an unset variable
+        # in an unused default is still warned about.
+        argument = self._expand(rest_at + len(operator), end, depth + 1)
         value = self.env.get(name)
         present = value is not None and (value != "" or not operator.startswith(":"))
         if operator.endswith("-"):
-            return value if present and value is not None else self._expand(arg_start, end, depth + 1)
+            return value if present and value is not None else argument
         if operator.endswith("+"):
-            return self._expand(arg_start, end, depth + 1) if present else ""
+            return argument if present else ""
         if present and value is not None:
             return value
-        message = self._expand(arg_start, end, depth + 1) or f"required variable {name} is missing a value"
+        message = argument or f"required variable {name} is missing a value"
         self.issues.append(VariableIssue(name, True, message))
         return ""
 

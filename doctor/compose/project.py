@@ -85,7 +85,8 @@ def load_project(
     loader = _Loader(project, directory, home)
     parts = [part for path in paths if (part := loader.read(path, str(directory), env, ())) is not None]
     active = active_profiles(profiles, env)
-    if not project.problems:  # Compose stops at a file's own error before it checks the merged project
+    if not project.problems and not project.missing_required:
+        # Compose stops at a file's own error before it checks the merged project.
         project.problems.extend(check_project(loader.inputs, active))
     merged = merge_file_parts(parts)
     project.name, project.name_source = project_name(explicit_name, env, merged.name, directory)
@@ -154,11 +155,14 @@ class _Loader:
             self.inputs.append(checked)
         # Missing include:/extends: files are found by the loader below, relative to the project
         # directory as Compose resolves them (validate.check_includes assumes the file's folder).
-        invalid = check_file(checked)
+        # Compose interpolates a file before it validates it, and stops at a required variable
+        # without a value: what the blank would break next (an image of "") is never reached.
+        stopped = any(issue.required for issue in issues)
+        invalid = [] if stopped else check_file(checked)
         project.problems.extend(invalid)
         parser = FileParser(display, loaded, raw, base_dir, self.home)
         part = parser.parse()
-        if invalid:
+        if invalid or stopped:
             follow = False  # Compose stops at this file's error; following it would repeat the problem
         else:
             # Compose accepts the file (validate.py judges it); what the parser cannot model is

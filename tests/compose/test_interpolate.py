@@ -48,6 +48,26 @@ def test_missing_variables_are_reported_not_raised(text: str, required: bool, me
     assert [(i.name, i.required, i.message) for i in issues] == [(issues[0].name, required, message)]
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "issues"),
+    [
+        # compose-go expands an operator's argument whatever the variable holds (Compose v2.40,
+        # checked by hand): a required variable inside an unused default still stops it...
+        pytest.param("${SET:-${UNSET:?need it}}", "value", [("UNSET", True)], id="required-in-unused-default"),
+        pytest.param("${UNSET:+${NONE?need it}}", "", [("NONE", True)], id="required-in-unused-alternative"),
+        # ...and an unset variable in an unused default is still warned about.
+        pytest.param("${SET:-x${UNSET}y}", "value", [("UNSET", False)], id="unset-in-unused-default"),
+        pytest.param("${SET:-$UNSET}", "value", [("UNSET", False)], id="bare-unset-in-unused-default"),
+        pytest.param("${SET:-${DIR}}", "value", [], id="set-in-unused-default"),
+    ],
+)
+def test_an_operators_argument_is_expanded_whatever_the_variable_holds(
+    text: str, value: str, issues: list[tuple[str, bool]]
+) -> None:
+    result, found = interpolate(text, ENV)
+    assert (result, [(i.name, i.required) for i in found]) == (value, issues)
+
+
 @pytest.mark.parametrize("text", ["${", "${SET", "${1BAD}", "${SET!x}"])
 def test_bad_syntax_raises_the_syntax_error(text: str) -> None:
     with pytest.raises(InterpolationSyntaxError):
