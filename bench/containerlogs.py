@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.measure import doctor_command, timed  # noqa: E402
 from lab import composev2, lab_dir  # noqa: E402
 from lab.engine import default_engine, teardown  # noqa: E402
 from lab.image import ensure_image  # noqa: E402
@@ -48,10 +47,10 @@ COMPOSE = """services:
 """
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, check=False, cwd=REPO, text=True)
-    return time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.stdout
+def seconds(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall seconds, the process's own peak RSS (KiB) and its stdout."""
+    run = timed(command, env, capture=True)
+    return run.wall_ms / 1000, run.rss_kib, run.stdout.decode(errors="replace")
 
 
 def main() -> None:
@@ -74,12 +73,12 @@ def main() -> None:
             container = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
                                        env=env, capture_output=True, text=True, check=True).stdout.split()[0]  # fmt: skip
             subprocess.run(["docker", "wait", container], env=env, check=True, capture_output=True)
-            grep_time, _, grep_out = timed(
+            grep_time, _, grep_out = seconds(
                 ["bash", "-c", f"docker logs {container} 2>&1 | grep -c -F Unix-domain"], env
             )
-            doctor = [sys.executable, "-m", "doctor", "--format", "json", "--project-directory", directory, "-p", project,
-                      "--log-lines", "1000000000", "--read-only", "container-logs"]  # fmt: skip
-            doctor_time, peak, report = timed(doctor, env)
+            doctor = doctor_command("--format", "json", "--project-directory", directory, "-p", project,
+                                    "--log-lines", "1000000000", "--read-only", "container-logs")  # fmt: skip
+            doctor_time, peak, report = seconds(doctor, env)
             found = [f["title"] for f in json.loads(report)["findings"] if f["id"] == "log-socket-create-failed"]
             if not found:  # a fast wrong answer is no benchmark
                 raise SystemExit(f"the doctor did not find the signature: {report[:2000]}")

@@ -24,10 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -35,6 +32,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.measure import Run, doctor_command, timed  # noqa: E402
 from lab import composev2, lab_dir  # noqa: E402
 from lab.engine import default_engine, teardown  # noqa: E402
 from lab.image import ensure_image  # noqa: E402
@@ -73,25 +71,6 @@ def compose_file(clients: int) -> dict[str, object]:
             "depends_on": {"database": {"condition": "service_healthy"}},
         }
     return {"services": services, "volumes": {"db_data": {}, "db_socket": {}}}
-
-
-@dataclass(frozen=True)
-class Run:
-    wall_ms: float
-    cpu_ms: float  # user + system of the process and of the children it waited for
-    rss_kib: int  # peak RSS: the largest of the process and those children
-
-
-def timed(command: list[str], env: dict[str, str]) -> Run:
-    """One run: wall time, CPU time and peak RSS from wait4's rusage of that child. The rusage
-    covers the child and the children it reaped (the script's docker and compose processes; the
-    doctor starts none), never the processes this benchmark ran before it."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(process.pid, 0)
-    process.returncode = 0  # reaped by wait4; keep Popen from waiting again
-    wall = (time.perf_counter() - started) * 1000
-    return Run(wall, (usage.ru_utime + usage.ru_stime) * 1000, usage.ru_maxrss)
 
 
 def alternating(sides: list[tuple[list[str], dict[str, str]]], runs: int) -> list[list[Run]]:
@@ -138,8 +117,8 @@ def main() -> None:
                 done = composev2.run([*base, "up", "-d", "--wait"], cwd=workdir, env=env, timeout=600)
                 if done.returncode != 0:
                     raise SystemExit(f"compose up failed: {done.stderr[-2000:]}")
-                doctor = [sys.executable, "-m", "doctor", "--format", "json", "--project-directory", str(workdir),
-                          "-p", project, "--docker-host", engine.host]  # fmt: skip
+                doctor = doctor_command("--format", "json", "--project-directory", str(workdir),
+                                        "-p", project, "--docker-host", engine.host)  # fmt: skip
                 doctor_env = {key: value for key, value in env.items() if key != "PYTHONDONTWRITEBYTECODE"}
                 manual = ["bash", "-c", MANUAL]
                 doctor_runs, manual_runs = alternating([(doctor, doctor_env), (manual, env)], args.runs)

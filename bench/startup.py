@@ -20,28 +20,28 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.measure import doctor_command  # noqa: E402
+from bench.measure import timed as timed_once  # noqa: E402
+
 EXAMPLE = REPO / "examples" / "macos-host-socket"
 
 
-def timed(command: list[str], runs: int) -> tuple[float, float, float]:
+def summary(command: list[str], runs: int) -> tuple[float, float, float]:
     """Median and worst wall time, and median CPU time, in ms, of ``runs`` runs after a warm-up."""
     walls, cpus = [], []
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["NO_COLOR"] = "1"
     for number in range(runs + 1):
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, _, usage = os.wait4(process.pid, 0)
-        process.returncode = 0  # reaped by wait4; keep Popen from waiting again
+        run = timed_once(command, env)
         if number:  # the first run is the warm-up
-            walls.append((time.perf_counter() - started) * 1000)
-            cpus.append((usage.ru_utime + usage.ru_stime) * 1000)
+            walls.append(run.wall_ms)
+            cpus.append(run.cpu_ms)
     return statistics.median(walls), max(walls), statistics.median(cpus)
 
 
@@ -49,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
-    doctor = [sys.executable, "-m", "doctor"]
+    doctor = doctor_command()
     cases = {
         "doctor --help": [*doctor, "--help"],
         "offline run, text": [*doctor, "--project-directory", str(EXAMPLE), "--target-os", "macos", "--offline"],
@@ -61,7 +61,7 @@ def main() -> None:
     )
     print("load average before: " + " ".join(f"{figure:.2f}" for figure in os.getloadavg()))
     for name, command in cases.items():
-        median, worst, cpu = timed(command, runs)
+        median, worst, cpu = summary(command, runs)
         print(f"{name:28} median {median:7.1f} ms   worst {worst:7.1f} ms   CPU {cpu:7.1f} ms")
     print("load average after: " + " ".join(f"{figure:.2f}" for figure in os.getloadavg()))
 

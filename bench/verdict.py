@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.measure import doctor_command, timed  # noqa: E402
 from lab import composev2, lab_dir  # noqa: E402
 from lab.engine import default_engine, teardown  # noqa: E402
 from lab.image import ensure_image  # noqa: E402
@@ -34,9 +33,7 @@ pg_isready -h "$S" -t 5 >/dev/null || true
 def median_ms(command: list[str], env: dict[str, str], runs: int) -> float:
     samples = []
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, env=env, capture_output=True, check=False, cwd=REPO)
-        samples.append((time.perf_counter() - started) * 1000)
+        samples.append(timed(command, env).wall_ms)
     return statistics.median(samples)
 
 
@@ -56,8 +53,8 @@ def main() -> None:
                        "COMPOSE": composev2.command()[0]}  # fmt: skip
                 socket_path = deployment.socket_path()
                 env["S"] = str(socket_path.parent) if socket_path else "/nonexistent"
-                doctor = [sys.executable, "-m", "doctor", "--format", "json", "--project-directory",
-                          str(deployment.workdir), "-p", deployment.project]  # fmt: skip
+                doctor = doctor_command("--format", "json", "--project-directory", str(deployment.workdir),
+                                        "-p", deployment.project)  # fmt: skip
                 read_only = [*doctor, "--read-only"]
                 manual = ["bash", "-c", MANUAL]
                 print(f"{name:11} doctor {median_ms(doctor, env, runs):7.0f} ms   "

