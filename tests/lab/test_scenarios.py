@@ -3,6 +3,7 @@ the filesystem, independently of the doctor."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -145,6 +146,14 @@ def test_lab_command_cleans_up_after_itself(tmp_path: Path, lab_engine: Engine) 
                                text=True, timeout=60, check=False)  # fmt: skip
         assert shown.returncode == 0, shown.stderr
         assert f"{project.group(1)}-database-1" in shown.stdout and "healthy" in shown.stdout, shown.stdout
+        # So does the printed doctor command, with the installed console script on PATH.
+        doctor = re.search(r"^# doctor: (.+)$", started.stdout, re.MULTILINE)
+        assert doctor is not None, started.stdout
+        with_script = {**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"}
+        verdict = subprocess.run(["bash", "-c", f"{exports}\n{doctor.group(1)} --format json"], env=with_script,
+                                 cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert verdict.returncode == 0, verdict.stderr
+        assert json.loads(verdict.stdout)["status"] == "ok"
         pid = int((root / "engine" / "docker.pid").read_text())
         stopped = run("down")
         assert stopped.returncode == 0, stopped.stderr
