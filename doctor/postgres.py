@@ -3,6 +3,7 @@ where it puts its socket, and where each client looks for it."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -185,15 +186,16 @@ def _read_conf(path: Path) -> dict[str, str]:
 
 
 def client_targets(service: Service) -> list[ClientTarget]:
-    targets = []
-    port_env = service.env("PGPORT")
-    for name, entry in service.environment.items():
-        if not _CLIENT_VAR.search(name):
-            continue
-        target = parse_libpq_target(name, entry.value, port_env)
-        if target is not None:
-            targets.append(target)
-    return targets
+    candidates = tuple((name, entry.value) for name, entry in service.environment.items() if _CLIENT_VAR.search(name))
+    return list(_targets(candidates, service.env("PGPORT")))
+
+
+@functools.lru_cache(maxsize=1024)
+def _targets(candidates: tuple[tuple[str, str], ...], port_env: str | None) -> tuple[ClientTarget, ...]:
+    """Kept by value: every check asks which services are clients (through database_services
+    and client_uses), so with 30 clients the same URLs would be parsed thousands of times."""
+    found = (parse_libpq_target(name, value, port_env) for name, value in candidates)
+    return tuple(target for target in found if target is not None)
 
 
 def parse_libpq_target(variable: str, value: str, port_env: str | None = None) -> ClientTarget | None:

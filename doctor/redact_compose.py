@@ -12,6 +12,7 @@ Free-text patterns then run over the whole copy (comments, invalid files)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -258,10 +259,7 @@ def compose_text(redactor: Redactor, text: str, where: str, services: frozenset[
                  *, learn: bool = False) -> str:  # fmt: skip
     """A Compose file's text with every value at a secret position masked, then the free-text
     patterns over the whole (comments; and all of a file that does not parse)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError, ValueError):
-        node = None
+    node = _composed(text)
     walker = _Walker(redactor, text, where, services, learn)
     if node is not None:
         walker.root(node)
@@ -306,14 +304,22 @@ def _arguments(redactor: Redactor, arguments: list[str], where: str, location: s
     return result
 
 
+@functools.lru_cache(maxsize=16)
+def _composed(text: str) -> yaml.Node | None:
+    """The file's node graph, or None when it does not parse. Kept per text, and only read: the
+    context's redactor, the names it protects and the bundle's copies walk the same files, and
+    a parse is most of the cost of a 30-service file."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+
+
 def top_level_names(texts: Iterable[str]) -> list[str]:
     """Keys of the top-level ``networks``, ``secrets``, ``configs`` and ``volumes``: names."""
     names: list[str] = []
     for text in texts:
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except (yaml.YAMLError, RecursionError, ValueError):
-            continue
+        node = _composed(text)
         if not isinstance(node, yaml.MappingNode):
             continue
         for key, value in _items(node):
