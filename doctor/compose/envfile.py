@@ -75,10 +75,18 @@ def _unescaped(text: str, quote: str) -> int:
 
 
 def _expand(value: str, context: Mapping[str, str]) -> str:
+    """The value with its variables; a required one without a value makes the whole file
+    unreadable (YamlProblem), as Compose v2 refuses it ("failed to read .env: required variable
+    V is missing a value: msg")."""
     try:
-        return interpolate(value, context)[0]
+        expanded, issues = interpolate(value, context)
     except InterpolationSyntaxError:
         return value
+    for issue in issues:
+        if issue.required:
+            default = f"required variable {issue.name} is missing a value"
+            raise YamlProblem(default if issue.message == default else f"{default}: {issue.message}")
+    return expanded
 
 
 __all__ = ["YamlProblem", "parse_env_text", "read_env_file"]

@@ -28,8 +28,9 @@ __all__ = ["FileNotFound", "active_profiles", "interpolation_env", "load_project
 
 def interpolation_env(
     project_dir: Path, env_file: str | None, environ: Mapping[str, str]
-) -> tuple[dict[str, str], str | None]:
-    """The variables Compose interpolates with: ``.env`` (or --env-file), then the shell's."""
+) -> tuple[dict[str, str], str | None, str | None]:
+    """The variables Compose interpolates with: ``.env`` (or --env-file), then the shell's; the
+    file read, and why it could not be read (None when it could, or there is none)."""
     path = Path(env_file) if env_file else project_dir / ".env"
     if env_file and not path.is_absolute():
         path = Path.cwd() / path
@@ -39,9 +40,11 @@ def interpolation_env(
     if path.is_file():
         try:
             values = read_env_file(path, environ)
-        except YamlProblem:
-            values = {}
-    return {**values, **environ}, str(path) if path.is_file() else None
+        except YamlProblem as exc:
+            # Compose v2 stops here ("failed to read .env: …"); the doctor says so and reads on
+            # with the shell's values, so the other checks still see the files.
+            return dict(environ), str(path), exc.message
+    return {**values, **environ}, str(path) if path.is_file() else None, None
 
 
 def active_profiles(flags: Sequence[str], env: Mapping[str, str]) -> frozenset[str]:
@@ -71,16 +74,21 @@ def load_project(
     # Compose reads .env twice: from the directory it knows before finding the files (it may
     # set COMPOSE_FILE), then from the project directory; values already set win.
     first_dir = explicit or ((cwd / os.path.expanduser(files[0])).parent if files else cwd)
-    env, _ = interpolation_env(first_dir, env_file, environ)
+    env, dotenv_path, unreadable = interpolation_env(first_dir, env_file, environ)
     paths, _how = discover_files(explicit or cwd, files, env, cwd)
     if not paths:
         return None
     directory = explicit or paths[0].absolute().parent
     if env_file is None and directory != first_dir:
-        env = {**interpolation_env(directory, None, env)[0], **env}
+        more, more_path, more_unreadable = interpolation_env(directory, None, env)
+        env = {**more, **env}
+        if unreadable is None:
+            dotenv_path, unreadable = more_path, more_unreadable
     home = environ.get("HOME", str(Path.home()))
     project = ComposeProject(name="", name_source="", directory=str(directory), files=[str(p) for p in paths])
     project.interpolation = env
+    if unreadable is not None and dotenv_path is not None:
+        project.problems.append(ComposeProblem(Origin(_display(Path(dotenv_path), directory)), "", unreadable))
     project.dotenv = {key: value for key, value in env.items() if key not in environ}
     loader = _Loader(project, directory, home)
     parts = [part for path in paths if (part := loader.read(path, str(directory), env, ())) is not None]

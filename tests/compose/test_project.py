@@ -152,6 +152,35 @@ def test_missing_env_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     assert any("missing.env" in p.message for p in project.problems)
 
 
+@pytest.mark.parametrize(
+    ("dotenv", "env_file", "problem"),
+    [
+        # Compose v2.40, checked by hand: "failed to read …/.env: required variable V is missing a value: need V".
+        pytest.param("X=${V:?need V}\n", None, "required variable V is missing a value: need V", id="dotenv-required"),
+        pytest.param("X=${V?}\n", None, "required variable V is missing a value", id="dotenv-required-no-message"),
+        pytest.param(None, "X=${V:?need V}\n", "env_file e.env: required variable V is missing a value: need V",
+                     id="env-file-required"),
+        pytest.param("X=${V:-fine}\nY=${W}\n", None, None, id="dotenv-default-and-unset-are-read"),
+    ],
+)  # fmt: skip
+def test_a_required_variable_inside_an_env_file_makes_it_unreadable(
+    tmp_path: Path, dotenv: str | None, env_file: str | None, problem: str | None
+) -> None:
+    service = "services:\n  db:\n    image: postgres:16\n" + ("    env_file: e.env\n" if env_file else "")
+    (tmp_path / "compose.yaml").write_text(service)
+    if dotenv is not None:
+        (tmp_path / ".env").write_text(dotenv)
+    if env_file is not None:
+        (tmp_path / "e.env").write_text(env_file)
+    project = load_project(tmp_path, environ={})
+    assert project is not None
+    messages = [p.message for p in project.problems]
+    if problem is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and messages[0].endswith(problem), messages
+
+
 def test_shell_environment_overrides_dotenv(tmp_path: Path) -> None:
     compose = "services:\n  db:\n    image: ${IMAGE}\n"
     directory = project_dir(tmp_path, {"compose.yaml": compose, ".env": "IMAGE=postgres:15\n"})
