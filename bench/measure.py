@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 
 
@@ -32,8 +33,6 @@ def doctor_command(*args: str) -> list[str]:
 
 def timed(command: list[str], env: dict[str, str], *, capture: bool = False) -> Run:
     """One run of ``command``; with ``capture``, its stdout is kept (stderr is always dropped)."""
-    import time
-
     started = time.perf_counter()
     process = subprocess.Popen(
         command,

@@ -84,8 +84,7 @@ def _expand(value: str, context: Mapping[str, str]) -> str:
         return value
     for issue in issues:
         if issue.required:
-            default = f"required variable {issue.name} is missing a value"
-            raise YamlProblem(default if issue.message == default else f"{default}: {issue.message}")
+            raise YamlProblem(issue.refusal)
     return expanded
 
 

@@ -22,6 +22,12 @@ class VariableIssue:
     message: str
     path: PathKey = ()
 
+    @property
+    def refusal(self) -> str:
+        """Compose v2's own sentence for a required variable without a value."""
+        default = f"required variable {self.name} is missing a value"
+        return default if self.message == default else f"{default}: {self.message}"
+
 
 class InterpolationSyntaxError(ValueError):
     pass

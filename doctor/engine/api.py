@@ -73,7 +73,7 @@ class EngineAPI:
         self.url = url
         self.timeout = timeout
         self.version = MINIMUM_API
-        self.transport = transport or HTTPTransport(url, timeout)
+        self.transport = transport or transport_for(url, timeout)
 
     def negotiate(self, server_api: str | None) -> None:
         """Speak the server's version, up to the newest this client knows (as docker-py's auto)."""
@@ -131,9 +131,14 @@ class EngineAPI:
 
     # What a run reads
 
+    def listed(self, path: str, filters: Mapping[str, list[str]] | None = None, **params: Any) -> list[dict[str, Any]]:
+        """A list endpoint's entries (``/containers/json``, ``/services``, ``/tasks``, ``/nodes``),
+        the filters JSON-encoded as the API takes them."""
+        query = {**params, "filters": json.dumps(filters) if filters else None}
+        return [entry for entry in self.get(path, query) or [] if isinstance(entry, dict)]
+
     def containers(self, filters: Mapping[str, list[str]], *, all: bool = True) -> list[dict[str, Any]]:
-        found = self.get("/containers/json", {"all": int(all), "filters": json.dumps(filters)})
-        return [c for c in found or [] if isinstance(c, dict)]
+        return self.listed("/containers/json", filters, all=int(all))
 
     def inspect(self, container_id: str) -> Container:
         return Container(self, self.get(f"/containers/{container_id}/json"))

@@ -9,7 +9,6 @@ and ``--probe-container never`` forbid it, as they forbid the probe container.""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -68,7 +67,7 @@ def run_probe_task(
         service_id = str(api.post("/services/create", body=spec, headers=registry_auth(image))["ID"])
         deadline = time.monotonic() + timeout + 30
         while time.monotonic() < deadline:
-            tasks = api.get("/tasks", {"filters": json.dumps({"service": [service_id]})}) or []
+            tasks = api.listed("/tasks", {"service": [service_id]})
             finished = [t for t in tasks if (t.get("Status") or {}).get("State") in DONE]
             if finished:
                 status = finished[0].get("Status") or {}

@@ -9,7 +9,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from doctor.engine.api import Container, EngineAPI, NotFound, transport_for
+from doctor.engine.api import Container, EngineAPI, NotFound
 from doctor.engine.composetool import is_oneoff
 from doctor.engine.endpoint import Endpoint
 from doctor.engine.pool import bounded_map
@@ -96,18 +96,18 @@ class EngineSession:
         mine = [c for c in listed if c.labels.get(key) == value]
         return [c for c in bounded_map(_inspected, mine) if c is not None]
 
-    def project_containers(self, project: str) -> list[Any]:
+    def project_containers(self, project: str) -> list[Container]:
         """The service containers: a one-off container (`compose run`) is not the service, and an
         exited one is no sign that the service is down."""
         return service_containers(self.all_project_containers(project))
 
-    def oneoff_containers(self, project: str) -> list[Any]:
+    def oneoff_containers(self, project: str) -> list[Container]:
         return [c for c in self.all_project_containers(project) if is_oneoff(c.labels)]
 
     def log_stream(self, container: Any, *, tail: int, since: int | None) -> io.BufferedReader:
-        """The container's log as a byte stream, read in large chunks. docker-py reads each
-        multiplexed frame (one log line) with its own socket reads; demultiplexing megabyte
-        chunks here is what keeps the scan close to `docker logs | grep` speed."""
+        """The container's log as a byte stream, read in large chunks: demultiplexing megabyte
+        chunks, not a socket read per frame (one log line), is what keeps the scan close to
+        `docker logs | grep` speed."""
         # Podman 4.3 counts a partial write (k8s-file "P" record) as a line for `tail` and may
         # return only its last part ("…: Operation not permitted" without "chown:"): read the
         # whole log from Podman and keep the last ``tail`` lines here.
@@ -248,7 +248,7 @@ def connect(endpoint: Endpoint, timeout: float, host_os: str) -> EngineSession:
     _preflight(endpoint, timeout)
     api = None
     try:
-        api = EngineAPI(endpoint.url, timeout, transport_for(endpoint.url, timeout))
+        api = EngineAPI(endpoint.url, timeout)
         version = api.get("/version", versioned=False) or {}
         api.negotiate(str(version.get("ApiVersion") or "") or None)
         info = api.get("/info") or {}

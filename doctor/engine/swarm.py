@@ -8,7 +8,6 @@ API; on a worker the stack is seen through its containers alone (``manager`` is 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +202,7 @@ def read_stack(session: EngineSession, name: str) -> Stack | None:
             return None
         return Stack(name, False, error="this engine is a Swarm worker: only a manager lists services, tasks and nodes")
     api = session.api
-    services = [s for s in api.get("/services", {"filters": json.dumps({"label": [f"{STACK_LABEL}={name}"]})}) or [] if isinstance(s, dict)]  # fmt: skip
+    services = api.listed("/services", {"label": [f"{STACK_LABEL}={name}"]})
     services = [s for s in services if ((s.get("Spec") or {}).get("Labels") or {}).get(STACK_LABEL) == name]
     if not services:
         return None
@@ -213,9 +212,9 @@ def read_stack(session: EngineSession, name: str) -> Stack | None:
         stack.services[service.key] = service
     names = {s.id: s.key for s in stack.services.values()}
     for service in stack.services.values():
-        for attrs in api.get("/tasks", {"filters": json.dumps({"service": [service.id]})}) or []:
+        for attrs in api.listed("/tasks", {"service": [service.id]}):
             stack.tasks.append(_task(name, attrs, names))
-    for attrs in api.get("/nodes") or []:
+    for attrs in api.listed("/nodes"):
         node = _node(attrs)
         stack.nodes[node.id] = node
     return stack
